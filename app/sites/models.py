@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base
+from ..geo import SRID_WGS84
+
+
+class HeritageSite(Base):
+    """A red heritage site (红色资源); opening_hours maps mon..sun to lists of [open, close] times."""
+
+    __tablename__ = "heritage_sites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(30))
+    level: Mapped[str | None] = mapped_column(String(20))
+    official_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id", ondelete="SET NULL"), index=True)
+    geom = mapped_column(Geometry("POINT", srid=SRID_WGS84, spatial_index=False), nullable=False)
+    address: Mapped[str | None] = mapped_column(Text)
+    intro: Mapped[str | None] = mapped_column(Text)
+    story: Mapped[str | None] = mapped_column(Text)
+    opening_hours: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+    ticket: Mapped[str | None] = mapped_column(Text)
+    transport: Mapped[str | None] = mapped_column(Text)
+    visit_guide: Mapped[str | None] = mapped_column(Text)
+    photos: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    dwell_min: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

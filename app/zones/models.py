@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import DateTime, ForeignKey, Integer, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base
+from ..geo import SRID_WGS84
+
+
+class Zone(Base):
+    """A grid responsibility zone (网格); org_id is None for an unassigned zone."""
+
+    __tablename__ = "zones"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"), index=True)
+    org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    grid_worker: Mapped[str | None] = mapped_column(String(50))
+    grid_worker_phone: Mapped[str | None] = mapped_column(String(30))
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID_WGS84, spatial_index=False), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
