@@ -13,6 +13,7 @@ from .config import Config
 
 # Each domain package exposes a blueprint `bp` in its routes module; new domains add one line here.
 BLUEPRINTS = (
+    "app.health",
     "app.transfer.routes",
     "app.regions.routes",
     "app.maps.routes",

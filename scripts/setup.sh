@@ -30,8 +30,11 @@ stamp=.venv/.hongtu-$(sha1sum pyproject.toml | cut -c1-12)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing the Python environment in .venv"
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e '.[dev]'
+  # The machine's pip configuration may name local mirrors that do not exist; their warnings are noise.
+  .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v "is ignored: it is neither" || true
+  .venv/bin/pip install -q -e '.[dev]' 2>&1 | grep -v "is ignored: it is neither" || true
+  .venv/bin/python -c "import app, flask, geoalchemy2, shapely, folium" \
+    || { echo "setup: the Python environment is incomplete" >&2; exit 1; }
   rm -f .venv/.hongtu-*
   touch "$stamp"
 fi

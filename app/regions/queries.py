@@ -46,7 +46,7 @@ REGION_PATH = text("""
     SELECT adcode, name, level FROM up ORDER BY depth DESC
 """)
 REGION_GEOJSON = text("""
-    SELECT ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, :tolerance_deg), 6)::json AS geometry
+    SELECT ST_AsGeoJSON(ST_Multi(ST_SimplifyPreserveTopology(geom, :tolerance_deg)), 6)::json AS geometry
     FROM regions WHERE adcode = :adcode
 """)
 
