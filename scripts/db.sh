@@ -12,10 +12,16 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 root=$(pwd)/var/pg
 data=$root/data
 sock=$root/run
+# When the checkout sits where the postgres user cannot reach (a home directory with mode 700),
+# the cluster lives under /var/tmp instead; var/pg/datadir remembers the choice.
+if [ -f "$root/datadir" ]; then
+  data=$(cat "$root/datadir")
+  sock=$(dirname "$data")/run
+fi
 dbname=${HONGTU_DB_NAME:-hongtu}
 
 # PostgreSQL refuses to run as root, so the server and its files belong to the postgres user.
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_pg() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 
 free_port() {
   python3 - <<'PY'
@@ -36,13 +42,28 @@ running() { [ -f "$data/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$data" st
 init() {
   mkdir -p "$root" "$sock"
   [ "$(id -u)" = 0 ] && chown postgres: "$root" "$sock"
+  if ! as_pg test -w "$root"; then
+    local elsewhere
+    elsewhere=/var/tmp/hongtu-pg-$(pwd | sha1sum | cut -c1-10)
+    mkdir -p "$elsewhere/run"
+    [ "$(id -u)" = 0 ] && chown -R postgres: "$elsewhere"
+    data=$elsewhere/data
+    sock=$elsewhere/run
+    echo "$data" >"$root/datadir"
+  fi
   if [ ! -f "$root/password" ]; then
     python3 -c "import secrets; print(secrets.token_urlsafe(24))" >"$root/password"
   fi
   [ "$(id -u)" = 0 ] && chown postgres: "$root/password"
   chmod 600 "$root/password"
-  as_pg "$PGBIN/initdb" -D "$data" -U postgres --pwfile="$root/password" \
+  # initdb reads the password as the postgres user, from a copy it can reach.
+  local pwfile
+  pwfile=$(dirname "$sock")/initdb-password
+  cp "$root/password" "$pwfile"
+  [ "$(id -u)" = 0 ] && chown postgres: "$pwfile"
+  as_pg "$PGBIN/initdb" -D "$data" -U postgres --pwfile="$pwfile" \
     --auth-local=peer --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >"$root/initdb.log"
+  rm -f "$pwfile"
   cat >>"$data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$sock'
@@ -65,7 +86,7 @@ start() {
       port=$(free_port)
       echo "$port" >"$root/port"
     fi
-    as_pg "$PGBIN/pg_ctl" -D "$data" -l "$root/server.log" -w -t 60 -o "-p $port" start >/dev/null
+    as_pg "$PGBIN/pg_ctl" -D "$data" -l "$(dirname "$data")/server.log" -w -t 60 -o "-p $port" start >/dev/null
   fi
   port=$(cat "$root/port")
   exists=$(as_pg /usr/bin/psql -h "$sock" -p "$port" -U postgres -d postgres -tAc \
