@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -14,6 +14,7 @@ class ServiceCentre(Base):
     """A party-mass service centre (党群服务中心/站); reach_m None means the level's default reach."""
 
     __tablename__ = "service_centres"
+    __table_args__ = (Index("ix_service_centres_geom", "geom", postgresql_using="gist"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))

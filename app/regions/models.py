@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import DateTime, ForeignKey, String, func
+from sqlalchemy import DateTime, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -12,6 +12,7 @@ from ..geo import SRID_WGS84
 
 class Region(Base):
     __tablename__ = "regions"
+    __table_args__ = (Index("ix_regions_geom", "geom", postgresql_using="gist"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     adcode: Mapped[str] = mapped_column(String(12), unique=True)
     name: Mapped[str] = mapped_column(String(100))

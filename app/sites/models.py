@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -15,6 +15,16 @@ class HeritageSite(Base):
     """A red heritage site (红色资源); opening_hours maps mon..sun to lists of [open, close] times."""
 
     __tablename__ = "heritage_sites"
+    __table_args__ = (
+        Index("ix_heritage_sites_geom", "geom", postgresql_using="gist"),
+        Index("ix_heritage_sites_tags", "tags", postgresql_using="gin"),
+        Index(
+            "ix_heritage_sites_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -14,6 +14,7 @@ class Zone(Base):
     """A grid responsibility zone (网格); org_id is None for an unassigned zone."""
 
     __tablename__ = "zones"
+    __table_args__ = (Index("ix_zones_geom", "geom", postgresql_using="gist"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
