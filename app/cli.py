@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from contextlib import nullcontext
@@ -35,6 +36,7 @@ def _format_of(path: str, fmt: str | None) -> str:
 
 def register_commands(app: Flask) -> None:
     """Add Hongtu's command groups to app.cli."""
+    importlib.import_module("app.auth.cli").register(app)
 
     @app.cli.group("db")
     def db_group() -> None:
@@ -146,6 +148,8 @@ def register_commands(app: Flask) -> None:
                 f"{result.layer:14s} rows={result.rows:<5d} inserted={result.inserted:<5d} "
                 f"updated={result.updated:<5d} unchanged={result.unchanged}"
             )
+
+    demo_group.add_command(importlib.import_module("app.demo.cli").generate_command)
 
 
 def main() -> None:
