@@ -1,0 +1,585 @@
+"""The SQL of the coverage analysis: cells, stored pieces, stale marks, findings, snapshots and history.
+
+Everything runs in PostGIS on indexed tables. One run works through temporary tables that live for the
+transaction: coverage_closure (region tree), coverage_scope (the analysed subtree), coverage_discs
+(reach discs), coverage_merged (merged blind and gap pieces) and coverage_found (the findings).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import TextClause, text
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+# Zones per grid cell aimed at when a region is cut, and the vertex cap of ST_Subdivide.
+ZONES_PER_CELL = 24
+MAX_VERTICES = 256
+# Zones with more vertices than this are clipped to a cell's box before the union.
+CLIP_VERTICES = 1000
+# ST_UnaryUnion snaps merged pieces to this grid (degrees, about 0.1 mm) so cell seams close.
+MERGE_GRID_DEG = 1e-9
+
+
+@cache
+def sql_file(name: str) -> str:
+    """Return the SQL text of app/coverage/sql/<name>.sql."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _q(name: str) -> TextClause:
+    return text(sql_file(name))
+
+
+@dataclass(frozen=True)
+class RegionRef:
+    id: int
+    adcode: str
+    name: str
+    level: str
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Areas in m² of the region, of its blind part and of its service-reach gap; ratios 0..1."""
+
+    region_area_m2: float
+    blind_area_m2: float
+    covered_ratio: float
+    reach_gap_area_m2: float
+    reach_ratio: float
+    cells: int
+
+
+@dataclass(frozen=True)
+class ChildCoverage:
+    """Covered share of one child region (areas in m²)."""
+
+    adcode: str
+    name: str
+    level: str
+    area_m2: float
+    blind_m2: float
+    covered_ratio: float
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding: kind, the region it falls in, area in m², centroid (lon, lat EPSG:4326), details."""
+
+    kind: str
+    region_adcode: str | None
+    region_name: str | None
+    area_m2: float | None
+    centroid: tuple[float, float] | None
+    zone_ids: list[int]
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SnapshotRow:
+    """A stored analysis: when, with which parameters, the ratios and the finding counts."""
+
+    id: int
+    adcode: str
+    created_at: datetime
+    params: dict[str, Any]
+    region_area_m2: float
+    blind_area_m2: float
+    covered_ratio: float
+    reach_ratio: float
+    counts: dict[str, Any]
+    children: list[dict[str, Any]]
+    duration_ms: float
+
+
+@dataclass(frozen=True)
+class StaleRegion:
+    adcode: str
+    name: str
+    stale_cells: int
+    cells: int
+
+
+@dataclass(frozen=True)
+class NaiveResult:
+    """What the one-statement reference SQL found: pieces and total area in m²."""
+
+    pieces: int
+    area_m2: float
+
+
+# --- regions ----------------------------------------------------------------------------------------
+
+GET_REGION = text("SELECT id, adcode, name, level FROM regions WHERE adcode = :adcode")
+
+
+def get_region_ref(session: Session, adcode: str) -> RegionRef:
+    """Return the region with adcode; NotFound if there is none."""
+    row = session.execute(GET_REGION, {"adcode": adcode}).first()
+    if row is None:
+        raise NotFound(f"region {adcode} does not exist")
+    return RegionRef(*row)
+
+
+CREATE_CLOSURE = text("""
+    DROP TABLE IF EXISTS coverage_closure;
+    CREATE TEMP TABLE coverage_closure ON COMMIT DROP AS
+    WITH RECURSIVE k(ancestor, descendant, depth) AS (
+        SELECT id, id, 0 FROM regions
+        UNION ALL
+        SELECT k.ancestor, g.id, k.depth + 1 FROM k JOIN regions g ON g.parent_id = k.descendant
+        WHERE k.depth < 8
+    )
+    SELECT ancestor, descendant, depth FROM k;
+    CREATE INDEX ON coverage_closure (descendant, ancestor);
+    DROP TABLE IF EXISTS coverage_scope;
+    CREATE TEMP TABLE coverage_scope ON COMMIT DROP AS
+    SELECT descendant AS region_id, depth FROM coverage_closure WHERE ancestor = :region_id;
+""")
+
+
+def prepare_scope(session: Session, region_id: int) -> None:
+    """Create the temporary region closure and the analysed subtree (region and its descendants)."""
+    session.execute(CREATE_CLOSURE, {"region_id": region_id})
+
+
+# --- cells ------------------------------------------------------------------------------------------
+
+GRID_OF = text("SELECT cell_deg, cells FROM coverage_grids WHERE region_id = :region_id")
+ZONE_DENSITY = text("""
+    SELECT (SELECT count(*) FROM zones z WHERE z.geom && g.geom) AS zones,
+           (ST_XMax(g.geom) - ST_XMin(g.geom)) * (ST_YMax(g.geom) - ST_YMin(g.geom)) AS box_deg2,
+           greatest(ST_XMax(g.geom) - ST_XMin(g.geom), ST_YMax(g.geom) - ST_YMin(g.geom)) AS side_deg
+    FROM regions g WHERE g.id = :region_id
+""")
+DROP_CELLS = text("""
+    DELETE FROM coverage_cells WHERE region_id = :region_id;
+    DELETE FROM coverage_grids WHERE region_id = :region_id;
+""")
+RECORD_GRID = text("""
+    INSERT INTO coverage_grids (region_id, cell_deg, cells)
+    SELECT :region_id, :cell_deg, count(*) FROM coverage_cells WHERE region_id = :region_id
+    RETURNING cells
+""")
+
+
+def has_cells(session: Session, region_id: int) -> bool:
+    """Return True when the region has been cut into cells already."""
+    return session.execute(GRID_OF, {"region_id": region_id}).first() is not None
+
+
+def cell_size_deg(session: Session, region_id: int) -> float:
+    """Return a grid side in degrees that puts about ZONES_PER_CELL zones in a cell (density today)."""
+    row = session.execute(ZONE_DENSITY, {"region_id": region_id}).one()
+    if row.zones == 0 or row.box_deg2 <= 0:
+        return max(row.side_deg, 1e-4)
+    side = math.sqrt(row.box_deg2 * ZONES_PER_CELL / row.zones)
+    return min(max(side, 0.002), max(row.side_deg, 1e-4))
+
+
+def build_cells(session: Session, region_id: int, cell_deg: float) -> int:
+    """Cut the region into cells (replacing any it had) and return how many there are."""
+    session.execute(DROP_CELLS, {"region_id": region_id})
+    session.execute(
+        _q("build_cells"), {"region_id": region_id, "cell_deg": cell_deg, "max_vertices": MAX_VERTICES}
+    )
+    return session.execute(RECORD_GRID, {"region_id": region_id, "cell_deg": cell_deg}).scalar_one()
+
+
+def refresh_blind(session: Session, region_id: int) -> int:
+    """Recompute the blind part of the region's stale cells; return how many were recomputed."""
+    result = session.execute(_q("refresh_blind"), {"region_id": region_id, "clip_vertices": CLIP_VERTICES})
+    return result.rowcount
+
+
+CREATE_DISCS = text("""
+    DROP TABLE IF EXISTS coverage_discs;
+    CREATE TEMP TABLE coverage_discs (centre_id integer, reach_m double precision, geom geometry)
+        ON COMMIT DROP;
+""")
+INDEX_DISCS = text("CREATE INDEX ON coverage_discs USING gist (geom); ANALYZE coverage_discs;")
+
+
+def prepare_discs(
+    session: Session, region_id: int, overrides: dict[str, float], defaults: dict[str, float]
+) -> None:
+    """Fill coverage_discs with the geodesic reach disc of every centre that can reach the region."""
+    session.execute(CREATE_DISCS)
+    max_reach = max([*overrides.values(), *defaults.values(), 1000.0])
+    stored_max = session.execute(text("SELECT max(reach_m) FROM service_centres")).scalar() or 0
+    session.execute(
+        _q("reach_discs"),
+        {
+            "region_id": region_id,
+            "overrides": json.dumps(overrides),
+            "defaults": json.dumps(defaults),
+            "max_reach_m": max(max_reach, float(stored_max)),
+        },
+    )
+    session.execute(INDEX_DISCS)
+
+
+def refresh_reach(session: Session, region_id: int) -> int:
+    """Store the reach gap of the region's stale cells (discs prepared for the default reach)."""
+    sql = text(f"""
+        UPDATE coverage_cells c
+        SET reach_gap = g.gap, reach_gap_m2 = COALESCE(ST_Area(CAST(g.gap AS geography)), 0),
+            reach_stale = false, computed_at = now()
+        FROM ({sql_file("reach_gaps")}) g
+        WHERE c.id = g.id
+    """)
+    return session.execute(sql, {"region_id": region_id, "only_stale": True}).rowcount
+
+
+def live_reach_gaps(session: Session, region_id: int) -> None:
+    """Compute every cell's reach gap for the prepared (what-if) discs into coverage_live_gaps."""
+    session.execute(text("DROP TABLE IF EXISTS coverage_live_gaps"))
+    session.execute(
+        text(f"CREATE TEMP TABLE coverage_live_gaps ON COMMIT DROP AS {sql_file('reach_gaps')}"),
+        {"region_id": region_id, "only_stale": False},
+    )
+
+
+STALE_ZONES = text("""
+    DROP TABLE IF EXISTS coverage_stale_zones;
+    CREATE TEMP TABLE coverage_stale_zones ON COMMIT DROP AS
+    SELECT z.id FROM zones z WHERE NOT EXISTS (SELECT 1 FROM coverage_zone_facts f WHERE f.zone_id = z.id);
+    DROP TABLE IF EXISTS coverage_region_pieces;
+    CREATE TEMP TABLE coverage_region_pieces ON COMMIT DROP AS
+    SELECT g.id AS region_id, ST_Subdivide(g.geom, 256) AS geom
+    FROM regions g WHERE g.id IN (SELECT z.region_id FROM zones z JOIN coverage_stale_zones s ON s.id = z.id);
+    CREATE INDEX ON coverage_region_pieces USING gist (geom);
+    ANALYZE coverage_stale_zones;
+    ANALYZE coverage_region_pieces;
+""")
+
+
+def refresh_zone_facts(session: Session) -> int:
+    """Compute area, spill and overlap pairs of every stale zone (one without facts); return how many."""
+    session.execute(STALE_ZONES)
+    count = session.execute(text("SELECT count(*) FROM coverage_stale_zones")).scalar_one()
+    if count:
+        session.execute(_q("zone_facts"))
+        session.execute(_q("overlap_pairs"))
+    return count
+
+
+MARK_BLIND = text("SELECT coverage_mark_blind_stale(CAST(:geom AS geometry))")
+MARK_REACH = text("SELECT coverage_mark_reach_stale(CAST(:geom AS geometry), :reach_m)")
+
+
+def mark_blind_stale(session: Session, geom_ewkt: str) -> None:
+    """Mark every cell whose box meets geom (EWKT, EPSG:4326) for a blind-part recompute."""
+    session.execute(MARK_BLIND, {"geom": geom_ewkt})
+
+
+def mark_reach_stale(session: Session, point_ewkt: str, reach_m: float) -> None:
+    """Mark every cell within about reach_m metres of point (EWKT, EPSG:4326) for a reach recompute."""
+    session.execute(MARK_REACH, {"geom": point_ewkt, "reach_m": reach_m})
+
+
+STALE_REGIONS = text("""
+    SELECT g.adcode, g.name, count(*) FILTER (WHERE c.blind_stale OR c.reach_stale) AS stale_cells,
+           count(*) AS cells
+    FROM coverage_cells c JOIN regions g ON g.id = c.region_id
+    GROUP BY g.adcode, g.name
+    HAVING bool_or(c.blind_stale OR c.reach_stale)
+    ORDER BY g.adcode
+""")
+
+
+def stale_regions(session: Session) -> list[StaleRegion]:
+    """Return the analysed regions that have cells waiting for a recompute."""
+    return [StaleRegion(*r) for r in session.execute(STALE_REGIONS)]
+
+
+# --- findings ---------------------------------------------------------------------------------------
+
+CREATE_FOUND = text("""
+    DROP TABLE IF EXISTS coverage_found;
+    CREATE TEMP TABLE coverage_found (
+        kind text, region_id integer, geom geometry, area_m2 double precision,
+        zone_ids integer[], detail jsonb) ON COMMIT DROP;
+    DROP TABLE IF EXISTS coverage_merged;
+    CREATE TEMP TABLE coverage_merged (kind text, geom geometry, area_m2 double precision) ON COMMIT DROP;
+""")
+
+# Our own fixed sources of pieces for each area finding; only these identifiers are formatted into SQL.
+_PIECES = {
+    "blind": "SELECT blind AS geom FROM coverage_cells WHERE region_id = :region_id AND blind IS NOT NULL",
+    "reach_gap": (
+        "SELECT reach_gap AS geom FROM coverage_cells WHERE region_id = :region_id AND reach_gap IS NOT NULL"
+    ),
+    "reach_gap_live": "SELECT gap AS geom FROM coverage_live_gaps WHERE gap IS NOT NULL",
+}
+
+
+def prepare_found(session: Session) -> None:
+    """Create the empty temporary tables a run writes its findings to."""
+    session.execute(CREATE_FOUND)
+
+
+def merge_pieces(session: Session, region_id: int, kind: str, source: str) -> tuple[int, float]:
+    """Merge the cell pieces of source across cell seams into coverage_merged; return (pieces, m²)."""
+    sql = text(f"""
+        INSERT INTO coverage_merged (kind, geom, area_m2)
+        SELECT :kind, d.geom, ST_Area(CAST(d.geom AS geography))
+        FROM (SELECT (ST_Dump(ST_UnaryUnion(ST_Collect(p.geom), {MERGE_GRID_DEG}))).geom AS geom
+              FROM ({_PIECES[source]}) p) d
+        WHERE ST_GeometryType(d.geom) = 'ST_Polygon'
+        RETURNING area_m2
+    """)
+    areas = session.execute(sql, {"region_id": region_id, "kind": kind}).scalars().all()
+    return len(areas), float(sum(areas))
+
+
+SLIVERS = text("""
+    SELECT count(*) AS n, COALESCE(sum(area_m2), 0) AS area_m2
+    FROM coverage_merged WHERE kind = :kind AND area_m2 <= :tolerance_m2
+""")
+
+
+def add_area_findings(session: Session, kind: str, tolerance_m2: float) -> tuple[int, float]:
+    """Add the merged pieces of kind above tolerance as findings; return the slivers (count, m²) dropped."""
+    session.execute(_q("area_findings"), {"kind": kind, "tolerance_m2": tolerance_m2})
+    row = session.execute(SLIVERS, {"kind": kind, "tolerance_m2": tolerance_m2}).one()
+    return int(row.n), float(row.area_m2)
+
+
+def add_overlap_findings(session: Session, tolerance_m2: float) -> None:
+    """Add the stored overlaps of the analysed subtree above tolerance_m2 as findings."""
+    session.execute(_q("overlap_findings"), {"tolerance_m2": tolerance_m2})
+
+
+def add_zone_findings(session: Session, tolerance_m2: float) -> None:
+    """Add unassigned, inactive-org, org-outside and spill findings of the analysed subtree."""
+    session.execute(_q("zone_findings"), {"tolerance_m2": tolerance_m2})
+
+
+FOUND_COUNTS = text("SELECT kind, count(*) FROM coverage_found GROUP BY kind")
+
+
+def found_counts(session: Session) -> dict[str, int]:
+    """Return how many findings of each kind the run holds."""
+    return {kind: n for kind, n in session.execute(FOUND_COUNTS)}
+
+
+FIGURES = text("""
+    SELECT ST_Area(CAST(g.geom AS geography)) AS region_area_m2,
+           COALESCE(sum(c.blind_m2), 0) AS blind_m2,
+           COALESCE(sum(c.reach_gap_m2), 0) AS reach_gap_m2,
+           count(c.id) AS cells
+    FROM regions g LEFT JOIN coverage_cells c ON c.region_id = g.id
+    WHERE g.id = :region_id
+    GROUP BY g.id
+""")
+LIVE_GAP_AREA = text("SELECT COALESCE(sum(ST_Area(CAST(gap AS geography))), 0) FROM coverage_live_gaps")
+
+
+def figures(session: Session, region_id: int, live_reach: bool = False) -> Figures:
+    """Return the region's area and its blind and reach-gap areas (m²) from the stored cells."""
+    row = session.execute(FIGURES, {"region_id": region_id}).one()
+    gap = session.execute(LIVE_GAP_AREA).scalar_one() if live_reach else row.reach_gap_m2
+    area = row.region_area_m2 or 0.0
+    blind = min(row.blind_m2, area)
+    gap = min(gap, area)
+    return Figures(
+        region_area_m2=area,
+        blind_area_m2=blind,
+        covered_ratio=1.0 - blind / area if area else 0.0,
+        reach_gap_area_m2=gap,
+        reach_ratio=1.0 - gap / area if area else 0.0,
+        cells=row.cells,
+    )
+
+
+def child_coverage(session: Session, region_id: int) -> list[ChildCoverage]:
+    """Return the covered share of each direct child of the region, from the region's stored cells."""
+    rows = session.execute(_q("children"), {"region_id": region_id})
+    return [
+        ChildCoverage(
+            r.adcode,
+            r.name,
+            r.level,
+            r.area_m2,
+            min(r.blind_m2, r.area_m2),
+            1.0 - min(r.blind_m2, r.area_m2) / r.area_m2 if r.area_m2 else 0.0,
+        )
+        for r in rows
+    ]
+
+
+# Findings are read from a run's temporary table or from a stored snapshot; both have the same columns.
+_SOURCES = {
+    "live": "coverage_found f",
+    "stored": "coverage_findings f",
+}
+_SOURCE_FILTER = {"live": "true", "stored": "f.snapshot_id = :snapshot_id"}
+KIND_ORDER = ("blind", "overlap", "unassigned", "inactive_org", "org_outside_region", "spill", "reach_gap")
+
+
+def _findings_sql(source: str, with_geometry: bool) -> TextClause:
+    geometry = ", ST_AsGeoJSON(f.geom, 7)::json AS geometry" if with_geometry else ""
+    order = "array_position(CAST(:kinds AS text[]), f.kind), f.area_m2 DESC NULLS LAST, f.zone_ids"
+    return text(f"""
+        WITH RECURSIVE within(id) AS (
+            SELECT id FROM regions WHERE adcode = CAST(:within AS text)
+            UNION ALL
+            SELECT g.id FROM regions g JOIN within w ON g.parent_id = w.id
+        )
+        SELECT f.kind, g.adcode AS region_adcode, g.name AS region_name, f.area_m2,
+               ST_X(ST_Centroid(f.geom)) AS lon, ST_Y(ST_Centroid(f.geom)) AS lat,
+               f.zone_ids, f.detail{geometry}
+        FROM {_SOURCES[source]} LEFT JOIN regions g ON g.id = f.region_id
+        WHERE {_SOURCE_FILTER[source]}
+          AND (CAST(:kind AS text) IS NULL OR f.kind = :kind)
+          AND (CAST(:within AS text) IS NULL OR f.region_id IN (SELECT id FROM within))
+        ORDER BY {order}
+        LIMIT :limit
+    """)
+
+
+def read_findings(
+    session: Session,
+    *,
+    snapshot_id: int | None = None,
+    kind: str | None = None,
+    within: str | None = None,
+    limit: int = 100_000,
+    with_geometry: bool = False,
+) -> list[tuple[Finding, dict | None]]:
+    """Return findings of the current run (or of snapshot_id), optionally of one kind and within a region."""
+    source = "live" if snapshot_id is None else "stored"
+    params = {
+        "snapshot_id": snapshot_id,
+        "kind": kind,
+        "within": within,
+        "limit": limit,
+        "kinds": list(KIND_ORDER),
+    }
+    out = []
+    for r in session.execute(_findings_sql(source, with_geometry), params).mappings():
+        centroid = (round(r["lon"], 7), round(r["lat"], 7)) if r["lon"] is not None else None
+        finding = Finding(
+            r["kind"],
+            r["region_adcode"],
+            r["region_name"],
+            r["area_m2"],
+            centroid,
+            list(r["zone_ids"] or []),
+            r["detail"] or {},
+        )
+        out.append((finding, r["geometry"] if with_geometry else None))
+    return out
+
+
+# --- snapshots --------------------------------------------------------------------------------------
+
+INSERT_SNAPSHOT = text("""
+    INSERT INTO coverage_snapshots
+        (region_id, params, region_area_m2, blind_area_m2, covered_ratio, reach_ratio, counts, children,
+         duration_ms)
+    VALUES (:region_id, CAST(:params AS jsonb), :region_area_m2, :blind_area_m2, :covered_ratio,
+            :reach_ratio, CAST(:counts AS jsonb), CAST(:children AS jsonb), :duration_ms)
+    RETURNING id
+""")
+COPY_FINDINGS = text("""
+    INSERT INTO coverage_findings (snapshot_id, kind, region_id, geom, area_m2, zone_ids, detail)
+    SELECT :snapshot_id, kind, region_id, geom, area_m2, zone_ids, detail FROM coverage_found
+""")
+
+
+def store_snapshot(session: Session, values: dict[str, Any]) -> int:
+    """Store a snapshot row with the run's findings and return its id."""
+    params = {
+        **values,
+        "params": json.dumps(values["params"], ensure_ascii=False),
+        "counts": json.dumps(values["counts"], ensure_ascii=False),
+        "children": json.dumps(values["children"], ensure_ascii=False),
+    }
+    snapshot_id = session.execute(INSERT_SNAPSHOT, params).scalar_one()
+    session.execute(COPY_FINDINGS, {"snapshot_id": snapshot_id})
+    return snapshot_id
+
+
+_SNAPSHOT_COLUMNS = """
+    s.id, g.adcode, s.created_at, s.params, s.region_area_m2, s.blind_area_m2, s.covered_ratio,
+    s.reach_ratio, s.counts, s.children, s.duration_ms
+"""
+GET_SNAPSHOT = text(
+    f"SELECT {_SNAPSHOT_COLUMNS} FROM coverage_snapshots s JOIN regions g ON g.id = s.region_id "
+    "WHERE s.id = :snapshot_id"
+)
+REGION_SNAPSHOTS = text(f"""
+    SELECT {_SNAPSHOT_COLUMNS} FROM coverage_snapshots s JOIN regions g ON g.id = s.region_id
+    WHERE g.adcode = :adcode
+      AND (CAST(:since AS timestamptz) IS NULL OR s.created_at >= CAST(:since AS timestamptz))
+    ORDER BY s.created_at, s.id
+    LIMIT :limit
+""")
+
+
+def get_snapshot(session: Session, snapshot_id: int) -> SnapshotRow:
+    """Return the stored snapshot with snapshot_id; NotFound if there is none."""
+    row = session.execute(GET_SNAPSHOT, {"snapshot_id": snapshot_id}).first()
+    if row is None:
+        raise NotFound(f"coverage snapshot {snapshot_id} does not exist")
+    return SnapshotRow(*row)
+
+
+def region_snapshots(
+    session: Session, adcode: str, since: datetime | None = None, limit: int = 1000
+) -> list[SnapshotRow]:
+    """Return the region's snapshots, oldest first."""
+    params = {"adcode": adcode, "since": since, "limit": limit}
+    return [SnapshotRow(*r) for r in session.execute(REGION_SNAPSHOTS, params)]
+
+
+# --- reference SQL ----------------------------------------------------------------------------------
+
+NAIVE_BLIND = text("""
+    WITH g AS (SELECT geom FROM regions WHERE adcode = :adcode),
+    gap AS (
+        SELECT ST_Difference(g.geom, COALESCE(
+                   (SELECT ST_Union(z.geom) FROM zones z WHERE ST_Intersects(z.geom, g.geom)),
+                   'SRID=4326;POLYGON EMPTY'::geometry)) AS geom
+        FROM g
+    )
+    SELECT count(*) AS pieces, COALESCE(sum(ST_Area(CAST(d.geom AS geography))), 0) AS area_m2
+    FROM gap, ST_Dump(gap.geom) AS d
+    WHERE ST_Area(CAST(d.geom AS geography)) > :tolerance_m2
+""")
+NAIVE_OVERLAPS = text("""
+    WITH z AS (
+        SELECT z.id, z.geom FROM zones z, regions g
+        WHERE g.adcode = :adcode AND ST_Intersects(z.geom, g.geom)
+    ),
+    shared AS (
+        SELECT ST_Area(CAST(ST_Intersection(a.geom, b.geom) AS geography)) AS area_m2
+        FROM z a JOIN z b ON a.id < b.id AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
+    )
+    SELECT count(*) AS pieces, COALESCE(sum(area_m2), 0) AS area_m2 FROM shared WHERE area_m2 > :tolerance_m2
+""")
+
+
+def naive_blind_zones(session: Session, adcode: str, tolerance_m2: float = 50.0) -> NaiveResult:
+    """Reference: region minus the union of all its zones in one statement; pieces above tolerance_m2."""
+    row = session.execute(NAIVE_BLIND, {"adcode": adcode, "tolerance_m2": tolerance_m2}).one()
+    return NaiveResult(int(row.pieces), float(row.area_m2))
+
+
+def naive_overlaps(session: Session, adcode: str, tolerance_m2: float = 50.0) -> NaiveResult:
+    """Reference: the plain self-join of the region's zones with ST_Intersection on every meeting pair."""
+    row = session.execute(NAIVE_OVERLAPS, {"adcode": adcode, "tolerance_m2": tolerance_m2}).one()
+    return NaiveResult(int(row.pieces), float(row.area_m2))

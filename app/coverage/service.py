@@ -1,0 +1,417 @@
+"""Coverage analysis of a region: refresh the stored pieces that went stale, then gather the findings.
+
+The function API other domains (maps dashboard, benchmarks) call:
+coverage_report, run_snapshot, findings_geojson, findings_csv, child_coverage, history,
+refresh_region, refresh_stale, mark_stale_for_geometry, naive_blind_zones, naive_overlaps.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..errors import InvalidParameter
+from ..vocab import CENTRE_DEFAULT_REACH_M, CENTRE_LEVELS
+from . import queries
+from .queries import ChildCoverage, Figures, Finding, RegionRef, naive_blind_zones, naive_overlaps
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "KINDS",
+    "CoverageParams",
+    "CoverageReport",
+    "child_coverage",
+    "coverage_report",
+    "findings_csv",
+    "findings_geojson",
+    "history",
+    "mark_stale_for_geometry",
+    "naive_blind_zones",
+    "naive_overlaps",
+    "refresh_region",
+    "refresh_stale",
+    "run_snapshot",
+]
+
+KINDS = {
+    "blind": "党建盲区",
+    "overlap": "网格重叠",
+    "unassigned": "网格未落实责任组织",
+    "inactive_org": "责任组织已停用",
+    "org_outside_region": "责任组织不在网格所属区域",
+    "spill": "网格超出所属区域",
+    "reach_gap": "党群服务阵地辐射盲区",
+}
+DEFAULT_TOLERANCE_M2 = 50.0
+
+
+@dataclass(frozen=True)
+class CoverageParams:
+    """Sliver tolerance in m² and per-level reach overrides in metres (GB 50180-2018 defaults otherwise)."""
+
+    tolerance_m2: float = DEFAULT_TOLERANCE_M2
+    reach_m: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.reach_m) - set(CENTRE_LEVELS)
+        if unknown:
+            raise InvalidParameter(
+                f"reach levels must be among {', '.join(CENTRE_LEVELS)}; got {', '.join(sorted(unknown))}",
+                param="reach_m",
+            )
+
+    @property
+    def default_reach(self) -> bool:
+        return not self.reach_m
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the parameters as stored with a snapshot: tolerance and the effective reach per level."""
+        return {
+            "tolerance_m2": self.tolerance_m2,
+            "reach_m": {level: self.reach_m.get(level, m) for level, m in CENTRE_DEFAULT_REACH_M.items()},
+            "reach_overridden": sorted(self.reach_m),
+        }
+
+
+@dataclass(frozen=True)
+class RefreshStats:
+    """What a refresh recomputed: cells cut, blind and reach cells recomputed, zones recomputed."""
+
+    cells_built: int
+    blind_cells: int
+    reach_cells: int
+    zones: int
+    duration_ms: float
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    """A region's coverage: figures, per-child shares, finding counts and the findings (no geometry)."""
+
+    region: RegionRef
+    params: CoverageParams
+    figures: Figures
+    counts: dict[str, Any]
+    children: list[ChildCoverage]
+    findings: list[Finding]
+    refreshed: RefreshStats
+    duration_ms: float
+    snapshot_id: int | None = None
+    created_at: datetime | None = None
+
+    def as_dict(self, include_findings: bool = True) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "region": {"adcode": self.region.adcode, "name": self.region.name, "level": self.region.level},
+            "snapshot": {"id": self.snapshot_id, "created_at": self.created_at} if self.snapshot_id else None,
+            "params": self.params.as_json(),
+            "figures": asdict(self.figures),
+            "counts": self.counts,
+            "children": [asdict(c) for c in self.children],
+            "refreshed": asdict(self.refreshed),
+            "duration_ms": round(self.duration_ms, 1),
+        }
+        if include_findings:
+            body["findings"] = [finding_dict(f) for f in self.findings]
+        return body
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    """Return a finding as JSON-ready properties, with its Chinese kind label."""
+    return {
+        "kind": finding.kind,
+        "kind_label": KINDS.get(finding.kind, finding.kind),
+        "region": {"adcode": finding.region_adcode, "name": finding.region_name},
+        "area_m2": round(finding.area_m2, 1) if finding.area_m2 is not None else None,
+        "centroid": list(finding.centroid) if finding.centroid else None,
+        "zone_ids": finding.zone_ids,
+        **finding.detail,
+    }
+
+
+# --- refresh ----------------------------------------------------------------------------------------
+
+
+def refresh_region(session: Session, region: RegionRef, *, rebuild: bool = False) -> RefreshStats:
+    """Bring the region's stored pieces up to date: cut cells if needed, recompute only what is stale."""
+    started = time.perf_counter()
+    built = 0
+    if rebuild or not queries.has_cells(session, region.id):
+        built = queries.build_cells(session, region.id, queries.cell_size_deg(session, region.id))
+    zones = queries.refresh_zone_facts(session)
+    blind = queries.refresh_blind(session, region.id)
+    queries.prepare_discs(session, region.id, {}, _defaults())
+    reach = queries.refresh_reach(session, region.id)
+    stats = RefreshStats(built, blind, reach, zones, (time.perf_counter() - started) * 1000)
+    log.info("coverage refresh of %s: %s", region.adcode, stats)
+    return stats
+
+
+def refresh_stale(session: Session) -> dict[str, RefreshStats]:
+    """Recompute the stale cells of every analysed region; return what each refresh did by adcode."""
+    return {
+        stale.adcode: refresh_region(session, queries.get_region_ref(session, stale.adcode))
+        for stale in queries.stale_regions(session)
+    }
+
+
+def mark_stale_for_geometry(session: Session, geom_ewkt: str, reach_m: float | None = None) -> None:
+    """Mark the cells near geom (EWKT, EPSG:4326) stale: blind parts, or reach gaps within reach_m metres.
+
+    Zone and service-centre writes are marked by triggers in the same transaction already; call this
+    after writes that bypass those tables' rows (a bulk load with triggers disabled, say).
+    """
+    if reach_m is None:
+        queries.mark_blind_stale(session, geom_ewkt)
+    else:
+        queries.mark_reach_stale(session, geom_ewkt, reach_m)
+
+
+def _defaults() -> dict[str, float]:
+    return {level: float(m) for level, m in CENTRE_DEFAULT_REACH_M.items()}
+
+
+# --- analysis ---------------------------------------------------------------------------------------
+
+
+def _analyse(
+    session: Session, adcode: str, params: CoverageParams, kinds: tuple[str, ...] = tuple(KINDS)
+) -> tuple[RegionRef, RefreshStats, Figures, dict[str, Any], float]:
+    """Refresh the region and fill the run's temporary findings table with the requested kinds."""
+    started = time.perf_counter()
+    region = queries.get_region_ref(session, adcode)
+    refreshed = refresh_region(session, region)
+    queries.prepare_scope(session, region.id)
+    queries.prepare_found(session)
+    counts: dict[str, Any] = {}
+    if "blind" in kinds:
+        queries.merge_pieces(session, region.id, "blind", "blind")
+        n, area = queries.add_area_findings(session, "blind", params.tolerance_m2)
+        counts["blind_slivers"] = {"count": n, "area_m2": round(area, 3)}
+    if "overlap" in kinds:
+        queries.add_overlap_findings(session, params.tolerance_m2)
+    if {"unassigned", "inactive_org", "org_outside_region", "spill"} & set(kinds):
+        queries.add_zone_findings(session, params.tolerance_m2)
+    live_reach = not params.default_reach
+    if "reach_gap" in kinds:
+        if live_reach:
+            queries.prepare_discs(session, region.id, params.reach_m, _defaults())
+            queries.live_reach_gaps(session, region.id)
+        queries.merge_pieces(session, region.id, "reach_gap", "reach_gap_live" if live_reach else "reach_gap")
+        n, area = queries.add_area_findings(session, "reach_gap", params.tolerance_m2)
+        counts["reach_gap_slivers"] = {"count": n, "area_m2": round(area, 3)}
+    found = queries.found_counts(session)
+    counts = {kind: found.get(kind, 0) for kind in KINDS if kind in kinds} | counts
+    figures = queries.figures(session, region.id, live_reach=live_reach and "reach_gap" in kinds)
+    return region, refreshed, figures, counts, started
+
+
+def coverage_report(
+    session: Session, adcode: str, params: CoverageParams | None = None, *, with_findings: bool = True
+) -> CoverageReport:
+    """Return the coverage of region adcode computed now (stale pieces recomputed, nothing stored)."""
+    params = params or CoverageParams()
+    region, refreshed, figures, counts, started = _analyse(session, adcode, params)
+    findings = [f for f, _ in queries.read_findings(session)] if with_findings else []
+    children = queries.child_coverage(session, region.id)
+    return CoverageReport(
+        region,
+        params,
+        figures,
+        counts,
+        children,
+        findings,
+        refreshed,
+        (time.perf_counter() - started) * 1000,
+    )
+
+
+def run_snapshot(session: Session, adcode: str, params: CoverageParams | None = None) -> CoverageReport:
+    """Analyse region adcode, store the result as a snapshot with its findings and return the report."""
+    params = params or CoverageParams()
+    report = coverage_report(session, adcode, params)
+    snapshot_id = queries.store_snapshot(
+        session,
+        {
+            "region_id": report.region.id,
+            "params": params.as_json(),
+            "region_area_m2": report.figures.region_area_m2,
+            "blind_area_m2": report.figures.blind_area_m2,
+            "covered_ratio": report.figures.covered_ratio,
+            "reach_ratio": report.figures.reach_ratio,
+            "counts": report.counts,
+            "children": [asdict(c) for c in report.children],
+            "duration_ms": report.duration_ms,
+        },
+    )
+    stored = queries.get_snapshot(session, snapshot_id)
+    log.info("coverage snapshot %s of %s: ratio %.4f", snapshot_id, adcode, stored.covered_ratio)
+    return CoverageReport(
+        report.region,
+        params,
+        report.figures,
+        report.counts,
+        report.children,
+        report.findings,
+        report.refreshed,
+        report.duration_ms,
+        snapshot_id,
+        stored.created_at,
+    )
+
+
+def child_coverage(session: Session, adcode: str) -> list[ChildCoverage]:
+    """Return the covered share of each direct child of region adcode (refreshing stale pieces first)."""
+    region = queries.get_region_ref(session, adcode)
+    refresh_region(session, region)
+    return queries.child_coverage(session, region.id)
+
+
+def history(session: Session, adcode: str, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Return the region's stored coverage ratios over time, oldest first."""
+    queries.get_region_ref(session, adcode)
+    return [
+        {
+            "snapshot_id": s.id,
+            "created_at": s.created_at,
+            "covered_ratio": s.covered_ratio,
+            "reach_ratio": s.reach_ratio,
+            "blind_area_m2": s.blind_area_m2,
+            "counts": s.counts,
+            "params": s.params,
+        }
+        for s in queries.region_snapshots(session, adcode, since)
+    ]
+
+
+def _findings(
+    session: Session,
+    adcode: str,
+    kind: str | None,
+    params: CoverageParams,
+    within: str | None,
+    snapshot_id: int | None,
+    with_geometry: bool,
+) -> list[tuple[Finding, dict | None]]:
+    if within is not None:
+        queries.get_region_ref(session, within)
+    if snapshot_id is not None:
+        snapshot = queries.get_snapshot(session, snapshot_id)
+        if snapshot.adcode != adcode:
+            raise InvalidParameter(f"snapshot {snapshot_id} is of region {snapshot.adcode}", param="snapshot")
+    else:
+        _analyse(session, adcode, params, (kind,) if kind else tuple(KINDS))
+    return queries.read_findings(
+        session, snapshot_id=snapshot_id, kind=kind, within=within, with_geometry=with_geometry
+    )
+
+
+def findings_geojson(
+    session: Session,
+    adcode: str,
+    kind: str | None = None,
+    params: CoverageParams | None = None,
+    *,
+    within: str | None = None,
+    snapshot_id: int | None = None,
+) -> dict[str, Any]:
+    """Return findings of region adcode (one kind or all) as a GeoJSON FeatureCollection in EPSG:4326."""
+    rows = _findings(session, adcode, kind, params or CoverageParams(), within, snapshot_id, True)
+    features = [
+        {"type": "Feature", "geometry": geometry, "properties": finding_dict(f)} for f, geometry in rows
+    ]
+    return {"type": "FeatureCollection", "features": features, "coordsys": "wgs84"}
+
+
+LEDGER_COLUMNS = (
+    ("序号", "no"),
+    ("类型", "kind_label"),
+    ("类型代码", "kind"),
+    ("所在区域代码", "region_adcode"),
+    ("所在区域", "region_name"),
+    ("面积(平方米)", "area_m2"),
+    ("中心经度", "lon"),
+    ("中心纬度", "lat"),
+    ("涉及网格编码", "zone_codes"),
+    ("涉及网格名称", "zone_names"),
+    ("责任组织", "org"),
+    ("建议责任组织/最近阵地(距离米)", "suggested"),
+)
+
+
+def _ledger_row(no: int, finding: Finding) -> dict[str, Any]:
+    zones = finding.detail.get("zones", [])
+    org = finding.detail.get("org") or {}
+    suggested = finding.detail.get("suggested_orgs") or finding.detail.get("nearest_centres") or []
+    return {
+        "no": no,
+        "kind_label": KINDS.get(finding.kind, finding.kind),
+        "kind": finding.kind,
+        "region_adcode": finding.region_adcode or "",
+        "region_name": finding.region_name or "",
+        "area_m2": f"{finding.area_m2:.1f}" if finding.area_m2 is not None else "",
+        "lon": f"{finding.centroid[0]:.6f}" if finding.centroid else "",
+        "lat": f"{finding.centroid[1]:.6f}" if finding.centroid else "",
+        "zone_codes": "、".join(z["code"] for z in zones),
+        "zone_names": "、".join(z["name"] for z in zones),
+        "org": f"{org.get('name', '')}（{org.get('code', '')}）" if org else "",
+        "suggested": "；".join(f"{s['name']}({s['distance_m']:.0f})" for s in suggested),
+    }
+
+
+def findings_csv(
+    session: Session,
+    adcode: str,
+    kind: str | None = None,
+    params: CoverageParams | None = None,
+    *,
+    within: str | None = None,
+    snapshot_id: int | None = None,
+) -> Iterator[str]:
+    """Yield the findings as a work-ledger CSV (台账): UTF-8 with BOM and Chinese headers for Excel."""
+    rows = _findings(session, adcode, kind, params or CoverageParams(), within, snapshot_id, False)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([title for title, _ in LEDGER_COLUMNS])
+    for no, (finding, _) in enumerate(rows, start=1):
+        row = _ledger_row(no, finding)
+        writer.writerow([row[key] for _, key in LEDGER_COLUMNS])
+    yield "\ufeff" + buffer.getvalue()
+
+
+def snapshot_report(session: Session, snapshot_id: int) -> dict[str, Any]:
+    """Return a stored snapshot with its findings (no geometry) as JSON-ready data."""
+    s = queries.get_snapshot(session, snapshot_id)
+    region = queries.get_region_ref(session, s.adcode)
+    findings = [finding_dict(f) for f, _ in queries.read_findings(session, snapshot_id=snapshot_id)]
+    return {
+        "region": {"adcode": region.adcode, "name": region.name, "level": region.level},
+        "snapshot": {"id": s.id, "created_at": s.created_at},
+        "params": s.params,
+        "figures": {
+            "region_area_m2": s.region_area_m2,
+            "blind_area_m2": s.blind_area_m2,
+            "covered_ratio": s.covered_ratio,
+            "reach_ratio": s.reach_ratio,
+        },
+        "counts": s.counts,
+        "children": s.children,
+        "duration_ms": s.duration_ms,
+        "findings": findings,
+    }
+
+
+def dumps(body: Any) -> str:
+    """Return body as JSON text (Chinese kept, datetimes as ISO 8601)."""
+    return json.dumps(
+        body, ensure_ascii=False, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else v
+    )

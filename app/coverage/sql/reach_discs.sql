@@ -1,0 +1,20 @@
+-- Fills the temporary table coverage_discs with the reach disc (EPSG:4326 polygon) of every service
+-- centre that can reach region :region_id. The reach in metres is, in order: the request's override
+-- for the centre's level (:overrides, JSON {level: m}), the centre's own reach_m, the level's default
+-- (:defaults, GB 50180-2018 life circles). Discs are geodesic: buffered on geography, not in degrees.
+INSERT INTO coverage_discs (centre_id, reach_m, geom)
+SELECT c.id, r.reach_m, CAST(ST_Buffer(CAST(c.geom AS geography), r.reach_m) AS geometry)
+FROM service_centres c
+CROSS JOIN LATERAL (
+    SELECT COALESCE(
+        CAST(CAST(:overrides AS jsonb) ->> c.level AS double precision),
+        c.reach_m,
+        CAST(CAST(:defaults AS jsonb) ->> c.level AS double precision),
+        1000) AS reach_m
+) r,
+regions g
+WHERE g.id = :region_id
+  -- A degree box at least as large as the widest reach (longitude degrees shrink with latitude).
+  AND c.geom && ST_Expand(g.geom, :max_reach_m / 110000.0,
+                          :max_reach_m / (110000.0 * cos(radians(greatest(abs(ST_YMax(g.geom)),
+                                                                          abs(ST_YMin(g.geom)))))))

@@ -1,0 +1,19 @@
+-- Stores area (m²) and spill (the part outside the zone's own region, EPSG:4326, with its area in m²)
+-- for every zone listed in the temporary table coverage_stale_zones. The region outline is cut into
+-- small pieces first (coverage_region_pieces), so a boundary zone is compared with a few hundred
+-- vertices instead of the whole district outline; a zone inside one piece costs one prepared test.
+INSERT INTO coverage_zone_facts (zone_id, area_m2, spill, spill_m2)
+SELECT z.id, ST_Area(CAST(z.geom AS geography)), s.spill, COALESCE(ST_Area(CAST(s.spill AS geography)), 0)
+FROM coverage_stale_zones t
+JOIN zones z ON z.id = t.id
+CROSS JOIN LATERAL (
+    SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM coverage_region_pieces p
+                     WHERE p.region_id = z.region_id AND p.geom && z.geom AND ST_CoveredBy(z.geom, p.geom))
+            THEN NULL
+        ELSE (SELECT NULLIF(ST_Multi(ST_CollectionExtract(
+                         ST_Difference(z.geom, COALESCE(ST_Union(p.geom), 'SRID=4326;POLYGON EMPTY'::geometry)), 3)),
+                     'SRID=4326;MULTIPOLYGON EMPTY'::geometry)
+              FROM coverage_region_pieces p WHERE p.region_id = z.region_id AND p.geom && z.geom)
+    END AS spill
+) s
