@@ -30,6 +30,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db.init_app(app)
     errors.init_app(app)
+    importlib.import_module("app.auth").init_app(app)  # accounts, security headers, body limits
     for module in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(module).bp)
     from .cli import register_commands

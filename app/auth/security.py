@@ -1,0 +1,106 @@
+"""Response security headers (CSP with a per-request nonce) and request body size limits."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, Response, current_app, g, request
+
+from ..errors import ApiError
+from .identity import current_user
+
+
+class PayloadTooLarge(ApiError):
+    status, code, title = 413, "payload-too-large", "Payload too large"
+
+
+def csp_nonce() -> str:
+    """Return this request's CSP nonce (Jinja global csp_nonce()); put it on every inline script/style."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def nonce_html(html: str) -> str:
+    """Return html with this request's nonce on every <script> and <style> tag.
+
+    Only for markup the application generated itself (folium output): user data inside it must already be
+    escaped, as folium's tojson does, or the nonce would bless injected script.
+    """
+    nonce = csp_nonce()
+    return html.replace("<script", f'<script nonce="{nonce}"').replace("<style", f'<style nonce="{nonce}"')
+
+
+def is_import_request() -> bool:
+    """Return True for bulk uploads, which get the larger body limit (MAX_CONTENT_LENGTH)."""
+    return "import" in request.path.split("/")
+
+
+def body_limit() -> int:
+    """Return the body size limit in bytes of this request: imports vs everything else."""
+    config = current_app.config
+    if is_import_request():
+        return config["MAX_CONTENT_LENGTH"]
+    return min(config["MAX_JSON_BYTES"], config["MAX_CONTENT_LENGTH"] or config["MAX_JSON_BYTES"])
+
+
+def policy(nonce: str | None, map_page: bool, img_extra: str = "") -> str:
+    """Return the Content-Security-Policy: our own origin only, inline code only with the nonce."""
+    script = "script-src 'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+    # folium writes style="..." attributes, which no nonce can cover; styles cannot run code.
+    if map_page:
+        style = "style-src 'self' 'unsafe-inline'"
+    else:
+        style = "style-src 'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+    img = " ".join(["img-src 'self' data: blob:", img_extra]).strip()
+    return "; ".join(
+        [
+            "default-src 'self'",
+            script,
+            style,
+            img,
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Register the body size check before each request and the security headers after it."""
+
+    @app.before_request
+    def _limit_body() -> None:
+        limit = body_limit()
+        request.max_content_length = limit
+        if request.content_length is not None and request.content_length > limit:
+            kind = "an import" if is_import_request() else "a request"
+            raise PayloadTooLarge(
+                f"the body has {request.content_length} bytes; {kind} may have at most {limit} bytes",
+                extra={"limit_bytes": limit},
+            )
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        config = app.config
+        map_page = request.blueprint in config["CSP_MAP_BLUEPRINTS"]
+        headers = response.headers
+        headers.setdefault(
+            "Content-Security-Policy", policy(g.get("csp_nonce"), map_page, config["CSP_IMG_SRC_EXTRA"])
+        )
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if "hongtu_identity" in g and current_user().authenticated:
+            # Answers that depend on who asked must not be kept by shared caches.
+            headers.setdefault("Cache-Control", "private, no-store")
+            headers.add("Vary", "Authorization")
+            headers.add("Vary", "Cookie")
+        return response

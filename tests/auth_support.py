@@ -1,0 +1,119 @@
+"""Accounts for the auth tests: a small organization tree over the test regions and one user per role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.auth import queries, service
+
+PASSWORD = "correct horse battery"
+# The production method, so the tests check the real hashing; computed once per run (about 0.1 s each).
+HASH_METHOD = "scrypt:32768:8:1"
+
+
+@cache
+def password_hash(password: str = PASSWORD) -> str:
+    return service.hash_password(password, HASH_METHOD)
+
+
+ORGS_SQL = text("""
+    WITH r AS (SELECT adcode, id FROM regions)
+    INSERT INTO organizations (code, name, kind, parent_id, region_id, geom, contact_person, contact_phone)
+    VALUES ('T-CITY', '测试市委', 'committee', NULL, (SELECT id FROM r WHERE adcode = '990100'),
+            ST_GeomFromText('POINT(119.02 26.01)', 4326), '张市委', '13900001111')
+    RETURNING id
+""")
+CHILD_SQL = text("""
+    INSERT INTO organizations (code, name, kind, parent_id, region_id, geom, contact_person, contact_phone)
+    VALUES (:code, :name, :kind, :parent_id, (SELECT id FROM regions WHERE adcode = :adcode),
+            ST_GeomFromText(:wkt, 4326), :person, :phone)
+    RETURNING id
+""")
+
+
+@dataclass(frozen=True)
+class Tree:
+    """city ─┬─ west (990101) ── west_branch
+    └─ east (990102)"""
+
+    city: int
+    west: int
+    west_branch: int
+    east: int
+
+
+@dataclass(frozen=True)
+class Accounts:
+    tree: Tree
+    super_admin: int
+    west_admin: int
+    member: int
+
+
+def make_tree(session: Session) -> Tree:
+    city = session.execute(ORGS_SQL).scalar_one()
+
+    def child(code, name, kind, parent, adcode, wkt, person, phone):
+        params = {
+            "code": code,
+            "name": name,
+            "kind": kind,
+            "parent_id": parent,
+            "adcode": adcode,
+            "wkt": wkt,
+            "person": person,
+            "phone": phone,
+        }
+        return session.execute(CHILD_SQL, params).scalar_one()
+
+    west = child(
+        "T-WEST", "西区委", "committee", city, "990101", "POINT(119.01 26.01)", "李西区", "13900002222"
+    )
+    west_branch = child(
+        "T-WEST-B1",
+        "西区第一支部",
+        "branch",
+        west,
+        "990101",
+        "POINT(119.012 26.012)",
+        "王支书",
+        "13900003333",
+    )
+    east = child(
+        "T-EAST", "东区委", "committee", city, "990102", "POINT(119.03 26.01)", "赵东区", "13900004444"
+    )
+    return Tree(city, west, west_branch, east)
+
+
+def make_user(session: Session, username: str, role: str, org_id: int | None = None) -> int:
+    return queries.insert_user(session, username, password_hash(), role, org_id, None)
+
+
+def bearer(session: Session, user_id: int) -> dict[str, str]:
+    issued = service.issue_token(session, user_id, "test", 1)
+    return {"Authorization": f"Bearer {issued.secret}"}
+
+
+def make_accounts(session: Session) -> Accounts:
+    """The test tree (needs the test_regions fixture) with a super admin, a west admin and a member."""
+    tree = make_tree(session)
+    return Accounts(
+        tree,
+        make_user(session, "root", "super_admin"),
+        make_user(session, "west-admin", "org_admin", tree.west),
+        make_user(session, "party-member", "member"),
+    )
+
+
+def headers_by_role(session: Session, accounts: Accounts) -> dict[str, dict[str, str]]:
+    """Authorization headers per role; the visitor sends none."""
+    return {
+        "visitor": {},
+        "member": bearer(session, accounts.member),
+        "org_admin": bearer(session, accounts.west_admin),
+        "super_admin": bearer(session, accounts.super_admin),
+    }
