@@ -17,6 +17,11 @@ BLUEPRINTS = (
     "app.transfer.routes",
     "app.regions.routes",
     "app.maps.routes",
+    "app.sites.routes",
+    "app.pois.routes",
+    "app.centres.routes",
+    "app.ogc.routes",
+    "app.openapi.routes",
 )
 
 

@@ -1,0 +1,479 @@
+"""The OpenAPI 3.0 document of the whole service: written-out operations, completed from the URL map.
+
+Operations described below carry their parameters and responses.  Any route of the app that is not
+described here still appears, with its view's docstring as summary, so the document never omits an
+endpoint; describing it fully is then a matter of adding an entry here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+
+from .. import vocab
+from ..coordsys import COORDSYS
+
+API_VERSION = "1.0.0"
+_RULE_ARG = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def _q(name: str, description: str, schema: dict[str, Any] | None = None, required: bool = False) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+def _path(name: str, description: str, schema: dict[str, Any] | None = None) -> dict:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+def _enum_list(values: dict | tuple) -> dict[str, Any]:
+    return {"type": "string", "description": "comma-separated: " + ", ".join(values)}
+
+
+NUM = {"type": "number"}
+INT = {"type": "integer"}
+BOOL = {"type": "boolean"}
+
+COORDSYS_P = _q(
+    "coordsys",
+    "Coordinates read and written: wgs84 (default), gcj02 (Amap, Tencent) or bd09 (Baidu).",
+    {"type": "string", "enum": list(COORDSYS), "default": "wgs84"},
+)
+FORMAT_P = _q(
+    "format",
+    "json (default) or geojson (a FeatureCollection).",
+    {"type": "string", "enum": ["json", "geojson"]},
+)
+LON_P = _q("lon", "Longitude in degrees, -180..180, in coordsys.", NUM)
+LAT_P = _q("lat", "Latitude in degrees, -90..90, in coordsys.", NUM)
+BBOX_P = _q("bbox", "minLon,minLat,maxLon,maxLat in coordsys.")
+LIMIT_P = _q("limit", "Page size.", INT)
+OFFSET_P = _q("offset", "Rows to skip.", INT)
+REGION_P = _q("region", "Region adcode; a city includes its districts through the region tree.")
+RADIUS_P = _q("radius_m", "Radius in metres on the WGS84 spheroid; at most 50,000 unless configured.", NUM)
+K_P = _q("k", "How many nearest to return; at most 100 unless configured.", INT)
+SITE_FILTERS = [
+    REGION_P,
+    _q("category", "Site categories.", _enum_list(vocab.SITE_CATEGORIES)),
+    _q("level", "Recognition levels.", _enum_list(vocab.SITE_LEVELS)),
+    _q("tag", "Tags the site must all carry (comma-separated)."),
+    _q(
+        "q",
+        "Keyword: substring or fuzzy (trigram) match over name, address and introduction; % and _ are text.",
+    ),
+    _q("open_now", "Only sites open now (Asia/Shanghai).", BOOL),
+    _q(
+        "open_at",
+        "Only sites open at this ISO 8601 time (no offset means Asia/Shanghai).",
+        {"type": "string", "format": "date-time"},
+    ),
+    BBOX_P,
+]
+SITE_REF = _path("ref", "Site id (integer) or site code.")
+ADMIN = [{"bearerAuth": []}]
+PROBLEM = {
+    "description": "Problem details (RFC 9457) naming the parameter",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+
+
+def _ok(description: str, media: str = "application/json") -> dict[str, Any]:
+    return {"200": {"description": description, "content": {media: {"schema": {"type": "object"}}}}}
+
+
+def _op(
+    summary: str,
+    tag: str,
+    params: list[dict] | None = None,
+    *,
+    responses: dict | None = None,
+    admin: bool = False,
+    body: bool = False,
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary,
+        "tags": [tag],
+        "parameters": params or [],
+        "responses": {**(responses or _ok(summary)), "400": PROBLEM, "404": PROBLEM},
+    }
+    if admin:
+        op["security"] = ADMIN
+        op["responses"].update({"401": PROBLEM, "403": PROBLEM})
+    if body:
+        op["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "description": "A GeoJSON Feature, or the fields with lon and lat",
+                        "type": "object",
+                    }
+                }
+            },
+        }
+    return op
+
+
+def _ogc_items_params() -> list[dict]:
+    return [
+        BBOX_P,
+        LIMIT_P,
+        OFFSET_P,
+        COORDSYS_P,
+        _q("f", "json or geojson"),
+        _q(
+            "...",
+            "Equality filter on a queryable property (sites: code, category, level, tag, name).",
+        ),
+    ]
+
+
+def described_paths() -> dict[str, dict[str, Any]]:
+    """Return the written-out operations, keyed by OpenAPI path and lower-case method."""
+    sites, pois, centres, ogc = (
+        "Sites 红色资源",
+        "POIs 周边",
+        "Service centres 党群服务中心",
+        "OGC API - Features",
+    )
+    coll = _path(
+        "collection_id",
+        "sites, centres, pois, routes or regions",
+        {"type": "string", "enum": ["sites", "centres", "pois", "routes", "regions"]},
+    )
+    return {
+        "/api/v1/sites": {
+            "get": _op(
+                "Search sites; count is exact up to a threshold, then an estimate (count_is_estimate).",
+                sites,
+                [
+                    *SITE_FILTERS,
+                    LON_P,
+                    LAT_P,
+                    _q(
+                        "sort",
+                        "distance, level, name, relevance or id",
+                        {"type": "string", "enum": ["distance", "level", "name", "relevance", "id"]},
+                    ),
+                    LIMIT_P,
+                    OFFSET_P,
+                    COORDSYS_P,
+                    FORMAT_P,
+                ],
+            ),
+            "post": _op(
+                "Create a site (admin).",
+                sites,
+                [COORDSYS_P],
+                responses={"201": {"description": "Created"}, "409": PROBLEM},
+                admin=True,
+                body=True,
+            ),
+        },
+        "/api/v1/sites/nearby": {
+            "get": _op(
+                "The K nearest sites or all within radius_m, with spheroid distance_m; search filters apply.",
+                sites,
+                [
+                    {**LON_P, "required": True},
+                    {**LAT_P, "required": True},
+                    K_P,
+                    RADIUS_P,
+                    LIMIT_P,
+                    *SITE_FILTERS,
+                    COORDSYS_P,
+                    FORMAT_P,
+                ],
+            )
+        },
+        "/api/v1/sites/{ref}": {
+            "get": _op(
+                "One site: every field, region path, nearest service centre, open_now and links.",
+                sites,
+                [SITE_REF, COORDSYS_P, FORMAT_P],
+            ),
+            "put": _op(
+                "Replace a site (admin).",
+                sites,
+                [_path("ref", "Site id", INT), COORDSYS_P],
+                admin=True,
+                body=True,
+            ),
+            "patch": _op(
+                "Change some fields of a site (admin).",
+                sites,
+                [_path("ref", "Site id", INT), COORDSYS_P],
+                admin=True,
+                body=True,
+            ),
+            "delete": _op(
+                "Delete a site (admin); 409 while a route stops there.",
+                sites,
+                [_path("ref", "Site id", INT)],
+                responses={"204": {"description": "Deleted"}, "409": PROBLEM},
+                admin=True,
+            ),
+        },
+        "/api/v1/sites/{ref}/merchants": {
+            "get": _op(
+                "POIs (周边推荐) within radius_m (default 1,000 m) of a site, by category, nearest first.",
+                sites,
+                [
+                    SITE_REF,
+                    _q("category", "POI categories.", _enum_list(vocab.POI_CATEGORIES)),
+                    RADIUS_P,
+                    LIMIT_P,
+                    COORDSYS_P,
+                    FORMAT_P,
+                ],
+            )
+        },
+        "/api/v1/pois": {
+            "get": _op(
+                "List POIs by category, region, keyword and bbox.",
+                pois,
+                [
+                    _q("category", "POI categories.", _enum_list(vocab.POI_CATEGORIES)),
+                    REGION_P,
+                    _q("q", "Substring of name or address."),
+                    BBOX_P,
+                    LIMIT_P,
+                    OFFSET_P,
+                    COORDSYS_P,
+                    FORMAT_P,
+                ],
+            ),
+            "post": _op(
+                "Create a POI (admin).",
+                pois,
+                [COORDSYS_P],
+                responses={"201": {"description": "Created"}, "409": PROBLEM},
+                admin=True,
+                body=True,
+            ),
+        },
+        "/api/v1/pois/nearby": {
+            "get": _op(
+                "The K nearest POIs or all within radius_m, nearest first.",
+                pois,
+                [
+                    {**LON_P, "required": True},
+                    {**LAT_P, "required": True},
+                    K_P,
+                    RADIUS_P,
+                    LIMIT_P,
+                    _q("category", "POI categories.", _enum_list(vocab.POI_CATEGORIES)),
+                    COORDSYS_P,
+                    FORMAT_P,
+                ],
+            )
+        },
+        "/api/v1/pois/{poi_id}": {
+            "get": _op("One POI.", pois, [_path("poi_id", "POI id", INT), COORDSYS_P, FORMAT_P]),
+            "put": _op(
+                "Replace a POI (admin).",
+                pois,
+                [_path("poi_id", "POI id", INT), COORDSYS_P],
+                admin=True,
+                body=True,
+            ),
+            "patch": _op(
+                "Change some fields of a POI (admin).",
+                pois,
+                [_path("poi_id", "POI id", INT), COORDSYS_P],
+                admin=True,
+                body=True,
+            ),
+            "delete": _op(
+                "Delete a POI (admin).",
+                pois,
+                [_path("poi_id", "POI id", INT)],
+                responses={"204": {"description": "Deleted"}},
+                admin=True,
+            ),
+        },
+        "/api/v1/centres": {
+            "get": _op(
+                "List service centres by level, region and bbox.",
+                centres,
+                [
+                    _q("level", "Centre levels.", _enum_list(vocab.CENTRE_LEVELS)),
+                    REGION_P,
+                    BBOX_P,
+                    LIMIT_P,
+                    OFFSET_P,
+                    COORDSYS_P,
+                    FORMAT_P,
+                ],
+            )
+        },
+        "/api/v1/centres/nearest": {
+            "get": _op(
+                "The K service centres nearest a point (default 1), with distance_m.",
+                centres,
+                [
+                    {**LON_P, "required": True},
+                    {**LAT_P, "required": True},
+                    K_P,
+                    RADIUS_P,
+                    _q("level", "Centre levels.", _enum_list(vocab.CENTRE_LEVELS)),
+                    COORDSYS_P,
+                    FORMAT_P,
+                ],
+            )
+        },
+        "/api/v1/centres/{centre_id}": {
+            "get": _op(
+                "One service centre.", centres, [_path("centre_id", "Centre id", INT), COORDSYS_P, FORMAT_P]
+            )
+        },
+        "/api/v1/regions": {
+            "get": _op(
+                "Top-level regions, or the children of parent.",
+                "Regions 行政区划",
+                [_q("parent", "Parent adcode")],
+            )
+        },
+        "/api/v1/regions/{adcode}": {
+            "get": _op(
+                "One region with its path and children.",
+                "Regions 行政区划",
+                [_path("adcode", "6, 9 or 12 digits")],
+            )
+        },
+        "/api/v1/regions/{adcode}/outline": {
+            "get": _op(
+                "A region's outline as a GeoJSON Feature.",
+                "Regions 行政区划",
+                [
+                    _path("adcode", "6, 9 or 12 digits"),
+                    _q("simplify_deg", "Simplification tolerance in degrees", NUM),
+                ],
+            )
+        },
+        "/api/v1/import/{name}": {
+            "post": _op(
+                "Import a layer file (GeoJSON or CSV) in one transaction (admin).",
+                "Import and export",
+                [
+                    _path("name", "Layer name"),
+                    _q("format", "geojson or csv"),
+                    COORDSYS_P,
+                    _q("repair", "Repair invalid polygons", BOOL),
+                ],
+                responses={"200": {"description": "Import result"}, "422": PROBLEM},
+                admin=True,
+            )
+        },
+        "/api/v1/export/{name}": {
+            "get": _op(
+                "Export a layer as GeoJSON or CSV.",
+                "Import and export",
+                [
+                    _path("name", "Layer name"),
+                    _q("format", "geojson or csv"),
+                    COORDSYS_P,
+                    _q("sensitive", "Include sensitive fields (admin)", BOOL),
+                ],
+            )
+        },
+        "/ogc": {"get": _op("OGC API landing page.", ogc)},
+        "/conformance": {"get": _op("Conformance classes.", ogc)},
+        "/collections": {"get": _op("Public collections: sites, centres, pois, routes, regions.", ogc)},
+        "/collections/{collection_id}": {"get": _op("One collection.", ogc, [coll])},
+        "/collections/{collection_id}/items": {
+            "get": _op(
+                "Features with numberMatched, numberReturned and next/prev links.",
+                ogc,
+                [coll, *_ogc_items_params()],
+                responses=_ok("Features", "application/geo+json"),
+            )
+        },
+        "/collections/{collection_id}/items/{fid}": {
+            "get": _op(
+                "One feature.",
+                ogc,
+                [coll, _path("fid", "Feature id", INT), COORDSYS_P],
+                responses=_ok("Feature", "application/geo+json"),
+            )
+        },
+        "/openapi.json": {"get": _op("This document.", "Documentation")},
+        "/api/docs": {
+            "get": _op("Human-readable API page.", "Documentation", responses=_ok("HTML page", "text/html"))
+        },
+    }
+
+
+def openapi_path(rule: str) -> str:
+    """Return a Flask rule such as /sites/<int:site_id> as an OpenAPI path /sites/{site_id}."""
+    return _RULE_ARG.sub(r"{\1}", rule)
+
+
+def _normalise(path: str) -> str:
+    # Path parameter names differ between rules for one URL (ref vs site_id); compare shapes only.
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    """Return the OpenAPI 3.0 document: described operations plus every other route of app's URL map."""
+    paths = described_paths()
+    shapes = {_normalise(p): p for p in paths}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.rule.startswith("/ogc/"):
+            continue
+        path = openapi_path(rule.rule)
+        target = shapes.get(_normalise(path), path)
+        view = app.view_functions.get(rule.endpoint)
+        doc = ((view.__doc__ or "").strip().splitlines() or [rule.endpoint])[0] if view else rule.endpoint
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            operations = paths.setdefault(target, {})
+            if method.lower() not in operations:
+                params = [_path(name, name) for name in rule.arguments]
+                operations[method.lower()] = _op(doc, rule.endpoint.split(".")[0], params)
+        shapes.setdefault(_normalise(path), target)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Hongtu 红图 API",
+            "version": API_VERSION,
+            "description": (
+                "Party-building grid map and red-heritage guide. Coordinates are WGS84 unless coordsys "
+                "says otherwise; distances are metres on the WGS84 spheroid."
+            ),
+        },
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Problem": {
+                    "type": "object",
+                    "properties": {
+                        "type": {"type": "string"},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "detail": {"type": "string"},
+                        "errors": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {"param": {"type": "string"}, "message": {"type": "string"}},
+                            },
+                        },
+                    },
+                }
+            },
+        },
+    }

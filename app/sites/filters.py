@@ -1,0 +1,79 @@
+"""The site filters shared by search, nearby and the OGC items: each one becomes an indexed SQL condition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shapely.geometry.base import BaseGeometry
+
+from .hours import OPEN_AT_SQL, LocalMoment
+from .nearest import Condition
+
+# A city adcode covers its districts through the region tree (parent_id), not through adcode prefixes:
+# districts that were re-coded or moved between cities still belong to the city that holds them.
+REGION_SUBTREE_SQL = """t.region_id IN (
+    WITH RECURSIVE sub AS (
+        SELECT id, 0 AS depth FROM regions WHERE adcode = :region_adcode
+        UNION ALL
+        SELECT g.id, sub.depth + 1 FROM regions g JOIN sub ON g.parent_id = sub.id WHERE sub.depth < 8
+    )
+    SELECT id FROM sub)"""
+
+# ILIKE over the three texts uses the trigram GIN indexes; <% (word similarity) adds typo tolerance.
+KEYWORD_SQL = r"""t.name ILIKE :q_like ESCAPE '\' OR t.address ILIKE :q_like ESCAPE '\'
+    OR t.intro ILIKE :q_like ESCAPE '\' OR :q <% t.name"""
+
+# Rank for keyword searches: an exact substring in the name first, then name and address similarity.
+KEYWORD_RANK_SQL = r"""(CASE WHEN t.name ILIKE :q_like ESCAPE '\' THEN 1.0 ELSE 0.0 END
+    + word_similarity(:q, t.name) + 0.5 * word_similarity(:q, coalesce(t.address, '')))"""
+
+BBOX_SQL = "t.geom && ST_MakeEnvelope(:bbox_x1, :bbox_y1, :bbox_x2, :bbox_y2, 4326)"
+
+
+def like_pattern(q: str) -> str:
+    """Return q as an ILIKE substring pattern in which %, _ and backslash match themselves."""
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def bbox_condition(bbox: BaseGeometry) -> Condition:
+    """Return the GiST-served condition that t.geom lies in the WGS84 box."""
+    x1, y1, x2, y2 = bbox.bounds
+    return Condition(BBOX_SQL, {"bbox_x1": x1, "bbox_y1": y1, "bbox_x2": x2, "bbox_y2": y2})
+
+
+def keyword_condition(q: str) -> Condition:
+    """Return the substring-or-fuzzy match of q over name, address and intro."""
+    return Condition(KEYWORD_SQL, {"q": q, "q_like": like_pattern(q)})
+
+
+@dataclass(frozen=True)
+class SiteFilters:
+    """What a site search may be narrowed by; empty tuples and None mean no restriction."""
+
+    region_adcode: str | None = None
+    categories: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    q: str | None = None
+    open_at: LocalMoment | None = None
+    bbox: BaseGeometry | None = None
+
+    def conditions(self) -> list[Condition]:
+        """Return the SQL conditions on the alias t for every filter that is set."""
+        out: list[Condition] = []
+        if self.region_adcode:
+            out.append(Condition(REGION_SUBTREE_SQL, {"region_adcode": self.region_adcode}))
+        if self.categories:
+            out.append(Condition("t.category = ANY(:categories)", {"categories": list(self.categories)}))
+        if self.levels:
+            out.append(Condition("t.level = ANY(:levels)", {"levels": list(self.levels)}))
+        if self.tags:
+            out.append(Condition("t.tags @> CAST(:tags AS text[])", {"tags": list(self.tags)}))
+        if self.q:
+            out.append(keyword_condition(self.q))
+        if self.open_at is not None:
+            out.append(Condition(OPEN_AT_SQL, {"open_day": self.open_at.day, "open_hhmm": self.open_at.hhmm}))
+        if self.bbox is not None:
+            out.append(bbox_condition(self.bbox))
+        return out

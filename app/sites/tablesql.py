@@ -1,0 +1,84 @@
+"""Filtered pages and bounded counts over one of our point tables, from conditions we wrote ourselves."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import RowMapping, TextClause, text
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One SQL condition on the alias t, written by us, with its bound parameters."""
+
+    sql: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Count:
+    """A row count; is_estimate when it is the planner's estimate rather than an exact count."""
+
+    total: int
+    is_estimate: bool
+
+
+def where(conditions: Sequence[Condition]) -> tuple[str, dict[str, Any]]:
+    """Return the conditions joined with AND (TRUE when there are none) and their merged parameters."""
+    params: dict[str, Any] = {}
+    for cond in conditions:
+        params.update(cond.params)
+    sql = " AND ".join(f"({c.sql})" for c in conditions) or "TRUE"
+    return sql, params
+
+
+@functools.cache
+def _page_statement(table: str, columns: str, filters: str, order: str) -> TextClause:
+    return text(
+        f"SELECT {columns} FROM {table} t WHERE {filters} ORDER BY {order} LIMIT :limit OFFSET :offset"
+    )
+
+
+def select_page(
+    session: Session,
+    table: str,
+    columns: str,
+    conditions: Sequence[Condition],
+    order: str,
+    *,
+    limit: int,
+    offset: int = 0,
+    params: dict[str, Any] | None = None,
+) -> list[RowMapping]:
+    """Return one page of rows of table matching conditions in order (all three are our own SQL)."""
+    filters, bound = where(conditions)
+    bound.update(params or {}, limit=limit, offset=offset)
+    return list(session.execute(_page_statement(table, columns, filters, order), bound).mappings())
+
+
+COUNT_CAPPED = "SELECT count(*) FROM (SELECT 1 FROM {table} t WHERE {filters} LIMIT :cap) AS capped"
+COUNT_PLAN = "EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} t WHERE {filters}"
+
+
+def count_rows(session: Session, table: str, conditions: Sequence[Condition], exact_max: int) -> Count:
+    """Return how many rows of table match: exact up to exact_max, else the planner's estimate.
+
+    Counting stops after exact_max + 1 rows, so the cost is bounded however large the table grows.
+    """
+    sql, params = where(conditions)
+    exact = session.execute(
+        text(COUNT_CAPPED.format(table=table, filters=sql)), {**params, "cap": exact_max + 1}
+    ).scalar_one()
+    if exact <= exact_max:
+        return Count(exact, False)
+    plan = session.execute(text(COUNT_PLAN.format(table=table, filters=sql)), params).scalar_one()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    # The estimate can undershoot; we know at least exact_max + 1 rows match.
+    return Count(max(estimate, exact_max + 1), True)
