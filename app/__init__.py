@@ -17,6 +17,7 @@ BLUEPRINTS = (
     "app.transfer.routes",
     "app.regions.routes",
     "app.maps.routes",
+    "app.routing.routes",
     "app.sites.routes",
     "app.pois.routes",
     "app.centres.routes",

@@ -37,6 +37,7 @@ def _format_of(path: str, fmt: str | None) -> str:
 def register_commands(app: Flask) -> None:
     """Add Hongtu's command groups to app.cli."""
     importlib.import_module("app.auth.cli").register(app)
+    importlib.import_module("app.routing.cli").register(app)
 
     @app.cli.group("db")
     def db_group() -> None:
