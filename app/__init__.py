@@ -23,6 +23,8 @@ BLUEPRINTS = (
     "app.centres.routes",
     "app.ogc.routes",
     "app.openapi.routes",
+    "app.coverage.routes",
+    "app.zones.routes",
 )
 
 

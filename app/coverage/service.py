@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,6 +33,7 @@ __all__ = [
     "coverage_report",
     "findings_csv",
     "findings_geojson",
+    "findings_list",
     "history",
     "mark_stale_for_geometry",
     "naive_blind_zones",
@@ -332,6 +332,20 @@ def findings_geojson(
     return {"type": "FeatureCollection", "features": features, "coordsys": "wgs84"}
 
 
+def findings_list(
+    session: Session,
+    adcode: str,
+    kind: str | None = None,
+    params: CoverageParams | None = None,
+    *,
+    within: str | None = None,
+    snapshot_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Return findings of region adcode (one kind or all) as JSON-ready dicts without geometry."""
+    rows = _findings(session, adcode, kind, params or CoverageParams(), within, snapshot_id, False)
+    return [finding_dict(f) for f, _ in rows]
+
+
 LEDGER_COLUMNS = (
     ("序号", "no"),
     ("类型", "kind_label"),
@@ -376,8 +390,8 @@ def findings_csv(
     *,
     within: str | None = None,
     snapshot_id: int | None = None,
-) -> Iterator[str]:
-    """Yield the findings as a work-ledger CSV (台账): UTF-8 with BOM and Chinese headers for Excel."""
+) -> str:
+    """Return the findings as a work-ledger CSV (台账): UTF-8 with BOM and Chinese headers for Excel."""
     rows = _findings(session, adcode, kind, params or CoverageParams(), within, snapshot_id, False)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -385,7 +399,7 @@ def findings_csv(
     for no, (finding, _) in enumerate(rows, start=1):
         row = _ledger_row(no, finding)
         writer.writerow([row[key] for _, key in LEDGER_COLUMNS])
-    yield "\ufeff" + buffer.getvalue()
+    return "\ufeff" + buffer.getvalue()
 
 
 def snapshot_report(session: Session, snapshot_id: int) -> dict[str, Any]:
