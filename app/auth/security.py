@@ -75,11 +75,17 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _limit_body() -> None:
         limit = body_limit()
+        size = request.content_length
+        if size is None and request.environ.get("wsgi.input_terminated"):
+            # A chunked body has no length up front; werkzeug would silently cut it at the limit, so read one
+            # byte more (the body stays cached for the view) and refuse it when that byte arrives.
+            request.max_content_length = limit + 1
+            size = len(request.get_data(cache=True))
         request.max_content_length = limit
-        if request.content_length is not None and request.content_length > limit:
+        if size is not None and size > limit:
             kind = "an import" if is_import_request() else "a request"
             raise PayloadTooLarge(
-                f"the body has {request.content_length} bytes; {kind} may have at most {limit} bytes",
+                f"the body is larger than {limit} bytes, the most {kind} may send",
                 extra={"limit_bytes": limit},
             )
 
