@@ -45,5 +45,6 @@ test: setup-test db lint
 test-shared: setup-test db
 	@TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$${DATABASE_URL:-$$(cat var/pg/url)}}" $(VENV)/pytest -m shared_data
 
+# City scale by default; BENCH_ARGS="--scale province" for Fujian. Not part of `make test`.
 bench: setup db
-	@$(DB_ENV) $(VENV)/python scripts/bench.py $(BENCH_ARGS)
+	@$(DB_ENV) scripts/bench.sh $(BENCH_ARGS)

@@ -1,0 +1,1 @@
+"""The benchmark harness: scenarios registered by name, measured the same way, reported to docs/."""

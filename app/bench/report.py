@@ -1,0 +1,202 @@
+"""Machine facts, the raw JSON of a run, and docs/benchmarks.md rendered from every scale's JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from ..config import PROJECT_ROOT
+
+RAW_DIR = PROJECT_ROOT / "docs" / "bench-raw"
+MARKDOWN = PROJECT_ROOT / "docs" / "benchmarks.md"
+SCALE_ORDER = ("tiny", "city", "province", "nation")
+
+
+def _meminfo_gb() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 1024 / 1024
+    return 0.0
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def machine_facts(engine: Engine) -> dict[str, Any]:
+    """Return what a reader needs to compare figures: cores, memory, CPU, versions, load when started."""
+    with engine.connect() as conn:
+        pg = conn.execute(text("SHOW server_version")).scalar_one()
+        postgis = conn.execute(text("SELECT postgis_lib_version()")).scalar_one()
+        geos = conn.execute(text("SELECT postgis_geos_version()")).scalar_one()
+        settings = {
+            name: conn.execute(text(f"SHOW {name}")).scalar_one()
+            for name in ("shared_buffers", "work_mem", "jit", "max_parallel_workers_per_gather")
+        }
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(_meminfo_gb(), 1),
+        "cpu": _cpu_model(),
+        "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
+        "python": platform.python_version(),
+        "postgresql": pg,
+        "postgis": postgis,
+        "geos": geos,
+        "postgresql_settings": settings,
+        "commit": _git_commit(),
+        "date_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def write_raw(run: dict[str, Any], directory: Path = RAW_DIR) -> Path:
+    """Write one run's figures as docs/bench-raw/<scale>.json and return the path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{run['scale']}.json"
+    path.write_text(json.dumps(run, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def _verdict(met: bool | None, error: str) -> str:
+    if error:
+        return "not available"
+    return {True: "met", False: "**not met**", None: "–"}[met]
+
+
+def _ratio(outcome: dict[str, Any]) -> str:
+    ratio = outcome.get("ratio")
+    if ratio is None:
+        return "–"
+    return f"{ratio:.2f}× req/s" if outcome["ratio_kind"] == "rate" else f"{ratio:.2f}× time"
+
+
+def _notes(outcome: dict[str, Any]) -> str:
+    if outcome["error"]:
+        return outcome["error"]
+    keep = []
+    for key, value in outcome["notes"].items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items())
+        keep.append(f"{key}: {value}")
+    return "; ".join(keep).replace("|", "/")
+
+
+def table(run: dict[str, Any]) -> str:
+    """Return the markdown table of one run."""
+    head = (
+        "| Scenario | p50 ms | p95 ms | p99 ms | ops/s | Reference | ref p50 ms | vs ref "
+        "| Target | Verdict | Notes |\n"
+        "|---|---:|---:|---:|---:|---|---:|---:|---|---|---|\n"
+    )
+    lines = []
+    for o in run["outcomes"]:
+        s, r = o["stats"] or {}, o["reference_stats"] or {}
+        lines.append(
+            f"| {o['scenario']} | {_ms(s.get('p50_ms'))} | {_ms(s.get('p95_ms'))} | {_ms(s.get('p99_ms'))} "
+            f"| {s.get('throughput_per_s', '–')} | {o['reference'] or '–'} | {_ms(r.get('p50_ms'))} "
+            f"| {_ratio(o)} | {o['target']} | {_verdict(o['met'], o['error'])} | {_notes(o)} |"
+        )
+    return head + "\n".join(lines) + "\n"
+
+
+def _generator(run: dict[str, Any]) -> str:
+    gen = run.get("generator") or {}
+    if not gen:
+        return ""
+    rows = "\n".join(
+        f"| {t['table']} | {t['rows']:,} | {t['seconds']} | {t['rows_per_s']:,} |" for t in gen["tables"]
+    )
+    return (
+        f"Data generated with seed {gen['seed']} (peak RSS of the generator: {gen['peak_rss_mb']} MiB):\n\n"
+        "| Table | Rows | Seconds | Rows/s |\n|---|---:|---:|---:|\n" + rows + "\n"
+    )
+
+
+def _machine(run: dict[str, Any]) -> str:
+    m = run["machine"]
+    return (
+        f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, load average "
+        f"{'/'.join(str(v) for v in m['load_average_at_start'])} at start; PostgreSQL {m['postgresql']}, "
+        f"PostGIS {m['postgis']}, GEOS {m['geos']}, Python {m['python']}; commit {m['commit']}, "
+        f"{m['date_utc']} UTC. {run.get('note', '')}\n"
+    )
+
+
+INTRO = """# Benchmarks
+
+Every figure below comes from `make bench` (scripts/bench.py → app/bench/): each run creates a fresh
+database `hongtu_bench_<scale>` on the embedded PostGIS, migrates it, generates the scale's data with
+`app/demo/generate.py` (fixed seed), then runs each scenario: a warm-up, then samples until enough are
+taken, one request or call at a time. Each scenario's reference is measured in the same run, on the same
+data: the same SQL sent directly through a bare psycopg2 connection (SQL scenarios), a hello-world route of
+the same app under the same gunicorn settings (HTTP scenarios), a minimal Flask + psycopg2 app running the
+same query (throughput, `scripts/minimal_app.py`). "vs ref" is our p50 time over the reference's
+("× time", lower is better) or our requests per second over the reference's ("× req/s").
+Raw numbers: `docs/bench-raw/<scale>.json`. Percentiles are in milliseconds.
+
+## Reproduce
+
+```
+make bench                                    # city scale (Fuzhou), about 10 minutes on 2 cores
+make bench BENCH_ARGS="--scale province"      # Fujian, ten times the city
+make bench BENCH_ARGS="--scale province --sites 1000000 --pois 200000"   # the guide's own scale
+make bench BENCH_ARGS="--only nearby-10,nearby-http"                     # a subset
+```
+
+The HTTP load generator is `wrk` (installed by scripts/bench.sh from Debian when missing), run as a
+second process on loopback; without it, `python -m app.bench.loadgen` does the same job more slowly.
+A smoke test (tests/test_bench_smoke.py, part of `make test`) runs every scenario once at a tiny scale so
+the harness cannot rot; it checks that the scenarios run, not how fast.
+"""
+
+
+def render(directory: Path = RAW_DIR) -> str:
+    """Return docs/benchmarks.md for every scale that has raw figures in directory."""
+    runs = []
+    for name in SCALE_ORDER:
+        path = directory / f"{name}.json"
+        if path.exists() and name != "tiny":
+            runs.append(json.loads(path.read_text(encoding="utf-8")))
+    parts = [INTRO]
+    for run in runs:
+        parts.append(f"\n## {run['scale'].capitalize()} scale\n\n")
+        parts.append(_machine(run) + "\n")
+        parts.append(_generator(run) + "\n")
+        parts.append(table(run))
+    return "".join(parts)
+
+
+def write_markdown(directory: Path = RAW_DIR, path: Path = MARKDOWN) -> Path:
+    """Write docs/benchmarks.md from the raw figures in directory."""
+    path.write_text(render(directory), encoding="utf-8")
+    return path
