@@ -31,12 +31,14 @@ def _count(session, sql: str) -> int:
 
 def test_counts_match_the_scale(session, generated):
     rows = {t.table: t.rows for t in generated.loads}
-    assert rows["organizations"] == TINY.organizations == _count(session, "SELECT count(*) FROM organizations")
+    orgs = _count(session, "SELECT count(*) FROM organizations")
+    assert rows["organizations"] == TINY.organizations == orgs
     assert rows["service_centres"] == TINY.centres
     assert rows["heritage_sites"] == TINY.sites == _count(session, "SELECT count(*) FROM heritage_sites")
     assert rows["pois"] == TINY.pois
     # Every member sits in a branch; the branch totals add up to the scale's member count exactly.
-    assert _count(session, "SELECT sum(member_total) FROM organizations WHERE kind = 'branch'") == TINY.members
+    members = _count(session, "SELECT sum(member_total) FROM organizations WHERE kind = 'branch'")
+    assert members == TINY.members
     assert _count(session, "SELECT min(member_total) FROM organizations WHERE kind = 'branch'") >= 3
     # Voronoi cells per district are only nearly exact (islands share seeds by rounded area).
     assert abs(rows["zones"] - TINY.zones) <= 2
