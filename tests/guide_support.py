@@ -27,8 +27,8 @@ def ids(session: Session, table: str) -> dict[str, int]:
     return {r.code: r.id for r in session.execute(text(f"SELECT code, id FROM {table}"))}
 
 
-@pytest.fixture
-def guide(session: Session, test_regions) -> dict[str, int]:
+@pytest.fixture(name="guide")
+def guide_fixture(session: Session, test_regions) -> dict[str, int]:
     """Load the guide fixtures and return code -> id for sites, POIs and centres."""
     load(session, "regions", "guide_regions.geojson")
     load(session, "sites", "guide_sites.geojson")

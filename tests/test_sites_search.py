@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from app.sites.hours import LOCAL_TZ, is_open, local_moment, now_moment, parse_open_at
-from tests.guide_support import guide  # noqa: F401 - fixture
+from tests.guide_support import guide_fixture  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.usefixtures("guide")
 

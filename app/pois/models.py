@@ -14,7 +14,10 @@ class Poi(Base):
     """A nearby point of interest (周边: food, lodging, parking...)."""
 
     __tablename__ = "pois"
-    __table_args__ = (Index("ix_pois_geom", "geom", postgresql_using="gist"),)
+    __table_args__ = (
+        Index("ix_pois_geom", "geom", postgresql_using="gist"),
+        Index("ix_pois_category", "category"),  # migration 0002_guide
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))

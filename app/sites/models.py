@@ -24,6 +24,20 @@ class HeritageSite(Base):
             postgresql_using="gin",
             postgresql_ops={"name": "gin_trgm_ops"},
         ),
+        # Added by migration 0002_guide for keyword search and category filters.
+        Index(
+            "ix_heritage_sites_address_trgm",
+            "address",
+            postgresql_using="gin",
+            postgresql_ops={"address": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_heritage_sites_intro_trgm",
+            "intro",
+            postgresql_using="gin",
+            postgresql_ops={"intro": "gin_trgm_ops"},
+        ),
+        Index("ix_heritage_sites_category", "category"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
