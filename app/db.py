@@ -51,11 +51,12 @@ def init_app(app: Flask) -> None:
 
     @app.teardown_appcontext
     def _close(exc: BaseException | None) -> None:
-        session: Session | None = g.pop("db_session", None)
-        if session is not None:
-            if exc is not None:
-                session.rollback()
-            session.close()
+        for name in ("db_session", "db_read_session"):
+            session: Session | None = g.pop(name, None)
+            if session is not None:
+                if exc is not None:
+                    session.rollback()
+                session.close()
 
 
 def get_session() -> Session:
@@ -63,3 +64,29 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["hongtu_sessionmaker"]()
     return g.db_session
+
+
+def get_read_session() -> Session:
+    """Return this request's session for reads: on DATABASE_READ_URL (a streaming replica) when set,
+    otherwise the ordinary session, so read-only endpoints can call it unconditionally."""
+    read_url = current_app.config.get("DATABASE_READ_URL")
+    if not read_url or current_app.config.get("DB_CONNECTION") is not None:
+        return get_session()
+    if "db_read_session" not in g:
+        factory = current_app.extensions.get("hongtu_read_sessionmaker")
+        if factory is None:
+            engine = make_engine(read_url, current_app.config.get("SLOW_QUERY_MS", 200.0))
+
+            # A replica refuses writes anyway; saying so on every connection makes a misrouted write
+            # fail the same way when the read URL points at a primary (tests, single-server setups).
+            @event.listens_for(engine, "connect")
+            def _read_only(dbapi_connection, record):
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute("SET default_transaction_read_only = on")
+                dbapi_connection.commit()
+
+            factory = sessionmaker(bind=engine, expire_on_commit=False)
+            current_app.extensions["hongtu_read_engine"] = engine
+            current_app.extensions["hongtu_read_sessionmaker"] = factory
+        g.db_read_session = factory()
+    return g.db_read_session
