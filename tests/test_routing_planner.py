@@ -5,8 +5,6 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
-import pytest
-
 from app.routing.planner import Problem, exact, schedule, solve
 from app.routing.windows import LOCAL_TZ, visit_windows
 from tests.routing_support import CLOSED_MONDAY, LUNCH_BREAK, OPEN_9_17

@@ -41,12 +41,13 @@ def visit_windows(
     """Return the windows (earliest, latest visit start, seconds after start) that fit a whole visit.
 
     The second value names why there is none: "closed" if the site does not open at all during the
-    budget, "outside_hours" if it opens but no opening leaves room for the visit.
+    budget, "over_budget" if an opening would hold the visit but the budget ends first, "outside_hours"
+    if no opening leaves room for the visit.
     """
     start = start.astimezone(LOCAL_TZ)
     end = start + timedelta(seconds=budget_s)
     windows: list[tuple[int, int]] = []
-    opens_at_all = False
+    opens_at_all = budget_bound = False
     day = start - timedelta(days=1)  # yesterday's overnight opening may still run
     while day.date() <= end.date():
         for opens, closes in day_spans(hours, day):
@@ -54,12 +55,16 @@ def visit_windows(
                 continue
             opens_at_all = True
             lo = max(0, int((opens - start).total_seconds()))
-            hi = min(budget_s, int((closes - start).total_seconds())) - dwell_s
-            if lo <= hi:
-                windows.append((lo, hi))
+            latest = int((closes - start).total_seconds()) - dwell_s
+            if lo <= min(latest, budget_s - dwell_s):
+                windows.append((lo, min(latest, budget_s - dwell_s)))
+            elif lo <= latest:
+                budget_bound = True
         day += timedelta(days=1)
     if windows:
         return _merged(windows), None
+    if budget_bound:
+        return [], "over_budget"
     return [], "outside_hours" if opens_at_all else "closed"
 
 
