@@ -18,6 +18,7 @@ BLUEPRINTS = (
     "app.regions.routes",
     "app.maps.routes",
     "app.routing.routes",
+    "app.tiles.routes",
     "app.sites.routes",
     "app.pois.routes",
     "app.centres.routes",

