@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from . import audit as _audit_module
 from . import security, settings
 from .audit import audit
 from .csrf import csrf_token
@@ -81,6 +82,7 @@ def init_app(app: Flask) -> None:
         if key not in app.config or app.config[key] == app.default_config.get(key):
             app.config[key] = value
     security.init_app(app)
+    _audit_module.init_app(app)
     app.jinja_env.globals.update(csrf_token=csrf_token, csp_nonce=csp_nonce)
     from .routes import bp
 

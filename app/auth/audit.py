@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import g, has_app_context, has_request_context, request
+from flask import Flask, Response, g, has_app_context, has_request_context, request
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from .identity import Identity, current_user
+
+log = logging.getLogger(__name__)
+
+# Writes that change no stored object: a logout only clears the browser's cookie.
+UNAUDITED_ENDPOINTS = frozenset({"auth.logout"})
 
 INSERT_AUDIT = text("""
     INSERT INTO audit_log (user_id, username, role, address, action, object_type, object_id,
@@ -126,3 +132,20 @@ def list_audit(
         "limit": limit,
     }
     return [AuditRow(**r._mapping) for r in session.execute(LIST_AUDIT, params)]
+
+
+def init_app(app: Flask) -> None:
+    """Log every successful write request that left no audit entry, so a missing audit() call shows."""
+
+    @app.after_request
+    def _check_audited(response: Response) -> Response:
+        if (
+            request.method in ("POST", "PUT", "PATCH", "DELETE")
+            and 200 <= response.status_code < 300
+            and not g.get("hongtu_audited")
+            and request.endpoint not in UNAUDITED_ENDPOINTS
+        ):
+            log.warning(
+                "write without an audit entry: %s %s (%s)", request.method, request.path, request.endpoint
+            )
+        return response
