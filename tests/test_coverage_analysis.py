@@ -136,9 +136,13 @@ def test_children_shares_for_the_choropleth(session, grid):
 def test_reach_gaps_use_geodesic_discs_and_overrides(session, grid):
     report = service.coverage_report(session, "990100")
     disc_area = geodesic_area_m2(shape(_disc(session, 119.005, 26.005, 500)))
-    [gap] = _of(report, "reach_gap")
-    assert gap.area_m2 == pytest.approx(geodesic_area_m2(CITY) - disc_area, rel=1e-3)
-    assert gap.detail["nearest_centres"][0]["code"] == "T-C1"
+    # One gap across the district line, split into one finding per district.
+    gaps = _of(report, "reach_gap")
+    assert sorted(g.region_adcode for g in gaps) == ["990101", "990102"]
+    assert sum(g.area_m2 for g in gaps) == pytest.approx(geodesic_area_m2(CITY) - disc_area, rel=1e-3)
+    east = next(g for g in gaps if g.region_adcode == "990102")
+    assert east.area_m2 == pytest.approx(geodesic_area_m2(EAST), rel=1e-3)
+    assert gaps[0].detail["nearest_centres"][0]["code"] == "T-C1"
     # A 5 km community reach covers the whole 4 x 2 km city.
     wide = service.coverage_report(session, "990100", CoverageParams(reach_m={"community": 5000}))
     assert wide.counts["reach_gap"] == 0
@@ -198,7 +202,7 @@ def test_centre_write_marks_reach_stale(session, grid):
     report = service.coverage_report(session, "990100")
     assert report.refreshed.reach_cells >= 1
     assert report.refreshed.blind_cells == 0
-    assert report.counts["reach_gap"] == 1  # still one piece around two discs
+    assert report.counts["reach_gap"] == 2  # one piece per district, now with a hole in the east one
 
 
 def test_snapshots_keep_parameters_and_history(session, grid):

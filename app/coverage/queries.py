@@ -330,18 +330,26 @@ def prepare_found(session: Session) -> None:
     session.execute(CREATE_FOUND)
 
 
-def merge_pieces(session: Session, region_id: int, kind: str, source: str) -> tuple[int, float]:
-    """Merge the cell pieces of source across cell seams into coverage_merged; return (pieces, m²)."""
+MERGED_TOTAL = text(
+    "SELECT count(*) AS n, COALESCE(sum(area_m2), 0) AS area_m2 FROM coverage_merged WHERE kind = :kind"
+)
+
+
+def merge_pieces(
+    session: Session, region_id: int, kind: str, source: str, tolerance_m2: float
+) -> tuple[int, float]:
+    """Merge the cell pieces of source across cell seams, split them by child region; (pieces, m²)."""
     sql = text(f"""
         INSERT INTO coverage_merged (kind, geom, area_m2)
         SELECT :kind, d.geom, ST_Area(CAST(d.geom AS geography))
         FROM (SELECT (ST_Dump(ST_UnaryUnion(ST_Collect(p.geom), {MERGE_GRID_DEG}))).geom AS geom
               FROM ({_PIECES[source]}) p) d
         WHERE ST_GeometryType(d.geom) = 'ST_Polygon'
-        RETURNING area_m2
     """)
-    areas = session.execute(sql, {"region_id": region_id, "kind": kind}).scalars().all()
-    return len(areas), float(sum(areas))
+    session.execute(sql, {"region_id": region_id, "kind": kind})
+    session.execute(_q("split_pieces"), {"region_id": region_id, "kind": kind, "tolerance_m2": tolerance_m2})
+    row = session.execute(MERGED_TOTAL, {"kind": kind}).one()
+    return int(row.n), float(row.area_m2)
 
 
 SLIVERS = text("""

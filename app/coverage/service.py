@@ -194,7 +194,7 @@ def _analyse(
     queries.prepare_found(session)
     counts: dict[str, Any] = {}
     if "blind" in kinds:
-        queries.merge_pieces(session, region.id, "blind", "blind")
+        queries.merge_pieces(session, region.id, "blind", "blind", params.tolerance_m2)
         n, area = queries.add_area_findings(session, "blind", params.tolerance_m2)
         counts["blind_slivers"] = {"count": n, "area_m2": round(area, 3)}
     if "overlap" in kinds:
@@ -206,7 +206,8 @@ def _analyse(
         if live_reach:
             queries.prepare_discs(session, region.id, params.reach_m, _defaults())
             queries.live_reach_gaps(session, region.id)
-        queries.merge_pieces(session, region.id, "reach_gap", "reach_gap_live" if live_reach else "reach_gap")
+        source = "reach_gap_live" if live_reach else "reach_gap"
+        queries.merge_pieces(session, region.id, "reach_gap", source, params.tolerance_m2)
         n, area = queries.add_area_findings(session, "reach_gap", params.tolerance_m2)
         counts["reach_gap_slivers"] = {"count": n, "area_m2": round(area, 3)}
     found = queries.found_counts(session)

@@ -160,8 +160,8 @@ def create_zone(
     if body.get("geometry") is None:
         raise InvalidBody("a new zone needs a geometry", param="geometry")
     values, wkb = _checked(body, src_coordsys, with_geometry=True)
-    _check_code(values, code_pattern)
     values = _references(session, values)
+    _check_code(values, code_pattern)
     wkb, repaired = _geometry(session, wkb, repair)
     if _write(session, queries.insert_zone, {**values, "wkb": wkb}) is None:
         raise Conflict(f"zone {values['code']} exists already; update it with its version", param="code")
@@ -203,8 +203,8 @@ def update_zone(
     merged = {k: getattr(current, k) for k in ZONE_FIELDS} | body["properties"]
     with_geometry = body.get("geometry") is not None
     values, wkb = _checked({**body, "properties": merged}, src_coordsys, with_geometry)
-    _check_code(values, code_pattern)
     values = _references(session, values)
+    _check_code(values, code_pattern)
     repaired = None
     if with_geometry:
         wkb, repaired = _geometry(session, wkb, repair)
