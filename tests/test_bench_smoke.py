@@ -25,14 +25,22 @@ def bench_url():
     name = f"hongtu_test_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     url = fresh_database(server, name)
     try:
-        load_data(url, TINY, 3, root="990000", regions=lambda s: load(s, "regions", "regions.geojson"))
-        yield url
+        generated = load_data(
+            url,
+            TINY,
+            3,
+            root="990000",
+            road_grid_n=12,
+            regions=lambda s: load(s, "regions", "regions.geojson"),
+        )
+        yield url, generated.centre
     finally:
         drop_database(server, name)
 
 
 def test_every_scenario_runs_once(bench_url, tmp_path):
-    outcomes = run_scenarios(bench_url, "tiny", 3, Sampling.once())
+    url, centre = bench_url
+    outcomes = run_scenarios(url, "tiny", 3, Sampling.once(), root="990000", centre=centre)
     assert [o.scenario for o in outcomes] == list(SCENARIOS)
     failed = [
         f"{o.scenario}: {o.error}" for o in outcomes if o.error and not o.error.startswith("not available")

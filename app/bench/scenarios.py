@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import urllib.error
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from shapely.geometry import Point
@@ -20,7 +21,7 @@ from sqlalchemy import text
 from ..config import PROJECT_ROOT
 from .context import BenchContext, capture, run_direct
 from .registry import Outcome, Unavailable, scenario
-from .servers import get, load
+from .servers import get, load, peak_rss_mb
 
 log = logging.getLogger(__name__)
 
@@ -247,3 +248,135 @@ def nearby_throughput(ctx: BenchContext, outcome: Outcome) -> None:
     outcome.met = (
         outcome.ratio is not None and outcome.ratio >= 0.8 and outcome.notes["app_load"]["non2xx"] == 0
     )
+
+
+# -- coverage -------------------------------------------------------------------------------------------
+
+ZONE_IDS = text("SELECT id FROM zones ORDER BY id")
+MOVE_ZONE = text("UPDATE zones SET geom = ST_Multi(ST_Translate(geom, 0.0004, 0.0002)) WHERE id = :id")
+BACKEND_PID = text("SELECT pg_backend_pid()")
+
+
+def _backend_peak_mb(ctx: BenchContext) -> float | None:
+    """Peak resident memory (MiB) of this session's PostgreSQL backend, shared buffers it touched included."""
+    return peak_rss_mb(ctx.session.execute(BACKEND_PID).scalar_one())
+
+
+def _naive_reference(ctx: BenchContext, outcome: Outcome) -> None:
+    naive_blind = attr("app.coverage.queries", "naive_blind_zones")
+    naive_overlaps = attr("app.coverage.queries", "naive_overlaps")
+    outcome.reference = "naive one-statement SQL (union difference + overlap self-join)"
+    outcome.reference_stats = ctx.measure_heavy(
+        lambda i: (naive_blind(ctx.session, ctx.root), naive_overlaps(ctx.session, ctx.root))
+    )
+
+
+@scenario("coverage-full", "city 5,000 zones < 1 s; province 100,000 zones < 10 s and < 2 GB")
+def coverage_full(ctx: BenchContext, outcome: Outcome) -> None:
+    coverage_report = attr("app.coverage.service", "coverage_report")
+    session = ctx.session
+    # Each sample starts with no stored cells (rolled back), so the whole region is computed.
+    outcome.stats = ctx.measure_heavy(
+        lambda i: coverage_report(session, ctx.root, with_findings=False), reset=session.rollback
+    )
+    report = coverage_report(session, ctx.root, with_findings=False)
+    session.rollback()
+    outcome.notes["zones"] = session.execute(text("SELECT count(*) FROM zones")).scalar_one()
+    outcome.notes["counts"] = {k: v for k, v in report.counts.items() if isinstance(v, int)}
+    peak = _backend_peak_mb(ctx)
+    if peak is not None:
+        outcome.notes["db_backend_peak_rss_mb"] = round(peak, 1)
+    _naive_reference(ctx, outcome)
+    limit_s = {"city": 1.0, "province": 10.0}.get(ctx.scale)
+    if limit_s is not None:
+        outcome.met = outcome.stats.p50_ms < limit_s * 1000 and (peak is None or peak < 2048)
+
+
+@scenario("coverage-incremental", "one zone edited: < 100 ms")
+def coverage_incremental(ctx: BenchContext, outcome: Outcome) -> None:
+    coverage_report = attr("app.coverage.service", "coverage_report")
+    session = ctx.session
+    coverage_report(session, ctx.root, with_findings=False)
+    session.commit()  # the stored cells the incremental runs start from
+    zone_ids = list(session.execute(ZONE_IDS).scalars())
+
+    def edit_and_report(i: int) -> None:
+        session.execute(MOVE_ZONE, {"id": zone_ids[(i * 7919) % len(zone_ids)]})
+        coverage_report(session, ctx.root, with_findings=False)
+
+    outcome.stats = ctx.measure_heavy(edit_and_report, reset=session.rollback)
+    _naive_reference(ctx, outcome)
+    outcome.met = outcome.stats.p50_ms < 100.0
+
+
+# -- routing ----------------------------------------------------------------------------------------------
+
+NEAREST_SITES = text("""
+    SELECT id FROM heritage_sites ORDER BY geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT :n
+""")
+FAR_SITE = text("""
+    -- A site far from the synthetic street grid, so that its plan is computed geodesically.
+    SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat FROM heritage_sites
+    ORDER BY geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) DESC, id LIMIT 1
+""")
+
+
+def _plan_request(ctx: BenchContext, lon: float, lat: float, stops: int, mode: str) -> Any:
+    plan_request = attr("app.routing.service", "PlanRequest")
+    place = attr("app.routing.service", "Place")
+    local_tz = attr("app.routing.windows", "LOCAL_TZ")
+    ids = list(ctx.session.execute(NEAREST_SITES, {"lon": lon, "lat": lat, "n": stops}).scalars())
+    tomorrow = datetime.now(local_tz).date() + timedelta(days=1)
+    # A Tuesday, when most sites are open, at nine in the morning.
+    start_day = tomorrow + timedelta(days=(1 - tomorrow.weekday()) % 7)
+    return plan_request(
+        start=place(lon, lat, "起点"),
+        start_at=datetime.combine(start_day, time(9, 0), tzinfo=local_tz),
+        budget_min=720,
+        mode=mode,
+        site_refs=tuple(ids),
+        dwell_all_min=15,
+    )
+
+
+def _route(ctx: BenchContext, outcome: Outcome, lon: float, lat: float, stops: int, mode: str) -> Any:
+    plan = attr("app.routing.service", "plan")
+    prepare = attr("app.routing.service", "prepare")
+    request = _plan_request(ctx, lon, lat, stops, mode)
+    outcome.stats = ctx.measure_heavy(lambda i: plan(ctx.session, request))
+    ready = prepare(ctx.session, request)
+    answer = plan(ctx.session, request)
+    outcome.notes["travel"] = ready.travel.source
+    outcome.notes["stops_asked"] = len(request.site_refs)
+    visited = answer.get("stops") or answer.get("visits") or []
+    if isinstance(visited, list):
+        outcome.notes["stops_planned"] = len(visited)
+    return request, ready
+
+
+@scenario("route-plan-10", "10 stops, geodesic: < 100 ms")
+def route_plan_10(ctx: BenchContext, outcome: Outcome) -> None:
+    far = ctx.session.execute(FAR_SITE, {"lon": ctx.centre[0], "lat": ctx.centre[1]}).one()
+    _, ready = _route(ctx, outcome, far.lon + 0.001, far.lat + 0.001, 10, "walk")
+    exact = attr("app.routing.planner", "exact")
+    solve = attr("app.routing.planner", "solve")
+    outcome.reference = "exact optimum (Held-Karp) on the same problem"
+    outcome.reference_stats = ctx.measure_heavy(lambda i: exact(ready.problem))
+    best, found = exact(ready.problem), solve(ready.problem)
+    outcome.notes["quality"] = (
+        f"{len(found.visits)}/{len(best.visits)} sites of the optimum, travel "
+        f"{found.travel_s / best.travel_s if best.travel_s else 1:.3f}× optimum"
+    )
+    outcome.met = ready.travel.source == "geodesic" and outcome.stats.p50_ms < 100.0
+
+
+@scenario("route-plan-25", "25 stops on a ≥ 50,000-edge network: < 2 s")
+def route_plan_25(ctx: BenchContext, outcome: Outcome) -> None:
+    edges = ctx.session.execute(text("SELECT count(*) FROM roads_edges")).scalar_one()
+    _, ready = _route(ctx, outcome, ctx.centre[0] + 0.001, ctx.centre[1] + 0.001, 25, "drive")
+    prepare = attr("app.routing.service", "prepare")
+    request = _plan_request(ctx, ctx.centre[0] + 0.001, ctx.centre[1] + 0.001, 25, "drive")
+    outcome.reference = "travel matrix alone (pgRouting cost matrix + snapping)"
+    outcome.reference_stats = ctx.measure_heavy(lambda i: prepare(ctx.session, request))
+    outcome.notes["network_edges"] = edges
+    outcome.met = edges >= 50_000 and ready.travel.source == "roads" and outcome.stats.p50_ms < 2000.0

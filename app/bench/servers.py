@@ -110,15 +110,7 @@ class Gunicorn:
         """Return the largest peak resident set (VmHWM, MiB) among the workers."""
         if self.process is None:
             return 0.0
-        peak = 0.0
-        for pid in _children(self.process.pid):
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peak = max(peak, int(line.split()[1]) / 1024)
-            except OSError:
-                continue
-        return peak
+        return max((peak_rss_mb(pid) or 0.0 for pid in _children(self.process.pid)), default=0.0)
 
     def __exit__(self, *exc: object) -> None:
         if self.process is not None:
@@ -129,6 +121,17 @@ class Gunicorn:
                 self.process.kill()
                 self.process.wait()
         self.log_path.unlink(missing_ok=True)
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """Return the peak resident set (VmHWM, MiB) of process pid, or None when it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
 
 
 def _children(pid: int) -> list[int]:

@@ -19,6 +19,16 @@ class Sampling:
     max_s: float = 8.0
     load_s: float = 10.0
 
+    def heavy(self) -> Sampling:
+        """The plan for calls of up to seconds each: one warm-up call, at least 5 samples."""
+        return Sampling(
+            warmup_s=0.0,
+            min_samples=min(self.min_samples, 5),
+            max_samples=min(self.max_samples, 30),
+            max_s=self.max_s,
+            load_s=self.load_s,
+        )
+
     @classmethod
     def once(cls) -> Sampling:
         """One warm-up call and one sample: enough for the smoke test to prove a scenario still runs."""
@@ -46,14 +56,20 @@ class Stats:
         )
 
 
-def measure(call: Callable[[int], object], sampling: Sampling) -> Stats:
-    """Warm up, then time call(i) for i = 0, 1, ... until enough samples or time have been taken."""
+def measure(
+    call: Callable[[int], object], sampling: Sampling, reset: Callable[[], object] | None = None
+) -> Stats:
+    """Warm up, then time call(i) for i = 0, 1, ... until enough samples or time have been taken;
+    reset, when given, runs untimed after every call (a rollback, say)."""
+    reset = reset or (lambda: None)
     i = 0
     started = time.perf_counter()
     call(i)
+    reset()
     while time.perf_counter() - started < sampling.warmup_s:
         i += 1
         call(i)
+        reset()
     samples: list[float] = []
     started = time.perf_counter()
     while len(samples) < sampling.max_samples and (
@@ -63,4 +79,5 @@ def measure(call: Callable[[int], object], sampling: Sampling) -> Stats:
         t0 = time.perf_counter()
         call(i)
         samples.append(time.perf_counter() - t0)
+        reset()
     return Stats.of(samples)

@@ -27,7 +27,15 @@ def _progress(table: str, done: int, total: int) -> None:
 @click.option("--sites", type=int, help="number of red sites instead of the scale's (e.g. 1000000)")
 @click.option("--pois", type=int, help="number of POIs instead of the scale's (e.g. 200000)")
 @click.option("--root", help="adcode whose districts get the data instead of the scale's region")
-def generate_command(scale: str, seed: int, sites: int | None, pois: int | None, root: str | None) -> None:
+@click.option(
+    "--fraction",
+    type=float,
+    default=1.0,
+    help="multiply every count (a partial run: e.g. --scale nation --root 350000 --fraction 0.029)",
+)
+def generate_command(
+    scale: str, seed: int, sites: int | None, pois: int | None, root: str | None, fraction: float
+) -> None:
     """Generate SCALE data (city: Fuzhou, province: Fujian, nation) with COPY; prints rows per second."""
     session = get_session()
     existing = session.execute(ORGANIZATION_COUNT).scalar_one()
@@ -39,5 +47,6 @@ def generate_command(scale: str, seed: int, sites: int | None, pois: int | None,
             err=True,
         )
         sys.exit(1)
-    result = generate(session, SCALES[scale], seed, root=root, sites=sites, pois=pois, progress=_progress)
+    chosen = SCALES[scale] if fraction == 1.0 else SCALES[scale].scaled(fraction)
+    result = generate(session, chosen, seed, root=root, sites=sites, pois=pois, progress=_progress)
     click.echo(json.dumps(result.as_dict(), ensure_ascii=False))

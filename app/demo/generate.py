@@ -72,6 +72,11 @@ class Scale:
     overlap_share: float = 0.02
     unassigned_share: float = 0.02
 
+    def scaled(self, fraction: float) -> Scale:
+        """Return this scale with every count multiplied by fraction (for a measured partial run)."""
+        counts = ("organizations", "members", "centres", "zones", "sites", "pois")
+        return replace(self, **{name: max(round(getattr(self, name) * fraction), 1) for name in counts})
+
 
 # City: the figures of a real city platform over Fuzhou; province: ten times that over Fujian.
 SCALES: dict[str, Scale] = {
@@ -113,12 +118,15 @@ class GenerateResult:
     seed: int
     loads: list[TableLoad] = field(default_factory=list)
     peak_rss_mb: float = 0.0
+    # The largest town (lon, lat, EPSG:4326): where the densest data sits.
+    centre: tuple[float, float] = (0.0, 0.0)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "scale": self.scale,
             "seed": self.seed,
             "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "centre": [round(v, 6) for v in self.centre],
             "tables": [
                 {
                     "table": t.table,
@@ -621,6 +629,22 @@ class Generator:
         return written
 
 
+NEXT_VERTEX = text("SELECT coalesce(max(id), 0) + 1 FROM roads_vertices")
+
+
+def road_grid(
+    session: Session, lon: float, lat: float, n: int, seed: int, spacing_deg: float = 0.0018
+) -> int:
+    """Add an n × n synthetic street grid (about 2n² edges, ~200 m blocks) centred on lon/lat (EPSG:4326);
+    returns the number of edges. For routing benchmarks where no real network of that size is loaded."""
+    first_id = session.execute(NEXT_VERTEX).scalar_one()
+    params = {"lon": lon, "lat": lat, "n": n, "seed": seed, "spacing_deg": spacing_deg, "first_id": first_id}
+    edges = session.execute(text(_sql("roads.sql")), params).scalar_one()
+    session.execute(text("ANALYZE roads_vertices"))
+    session.execute(text("ANALYZE roads_edges"))
+    return int(edges)
+
+
 def _peak_rss_mb() -> float:
     # ru_maxrss is in KiB on Linux.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -664,5 +688,7 @@ def generate(
     timed("heritage_sites", lambda: gen.sites(scale.sites))
     timed("pois", lambda: gen.pois(scale.pois))
     timed("zones", gen.zones)
+    biggest = gen.towns[int(np.argmax(gen.weights))]
+    result.centre = (biggest.lon, biggest.lat)
     result.peak_rss_mb = _peak_rss_mb()
     return result

@@ -48,7 +48,8 @@ inserted AS (
                || (CAST(:given AS text[]))[1 + (s.seq * 7) % cardinality(CAST(:given AS text[]))],
            -- The 1390000 prefix marks generated numbers as fake.
            '1390000' || lpad(CAST(s.seq % 10000 AS text), 4, '0'),
-           ST_Multi(ST_CollectionExtract(ST_MakeValid(s.geom), 3))
+           ST_Multi(CASE WHEN ST_IsValid(s.geom) THEN ST_CollectionExtract(s.geom, 3)
+                         ELSE ST_CollectionExtract(ST_MakeValid(s.geom), 3) END)
     FROM shaped s, region
     WHERE NOT ST_IsEmpty(s.geom)
     RETURNING 1
