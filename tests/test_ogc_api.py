@@ -104,7 +104,7 @@ def test_single_item_and_its_links(client, guide):
         ("/collections/sites/items?colour=red", 400, "colour"),
         ("/collections/sites/items?bbox=1,2,3", 400, "bbox"),
         ("/collections/sites/items?limit=0", 400, "limit"),
-        ("/collections/sites/items?limit=10001", 400, "limit"),
+        ("/collections/sites/items?limit=1e3", 400, "limit"),
         ("/collections/sites/items?offset=-3", 400, "offset"),
         ("/collections/sites/items?f=html", 400, "f"),
         ("/collections/sites/items?bbox-crs=EPSG:3857", 400, "bbox-crs"),
@@ -117,6 +117,11 @@ def test_items_bad_input(client, guide, url, status, param):
     response = client.get(url)
     assert response.status_code == status
     assert response.get_json()["errors"][0]["param"] == param
+
+
+def test_a_limit_above_the_maximum_is_served_at_the_maximum(client, guide):
+    body = client.get("/collections/sites/items?limit=50000").get_json()
+    assert body["numberReturned"] == 7
 
 
 def test_numbermatched_is_left_out_when_only_an_estimate_is_known(app, client, guide):

@@ -166,7 +166,8 @@ def items(collection_id: str):
     if crs is not None and crs != CRS84:
         raise InvalidParameter(f"bbox-crs must be {CRS84}", param="bbox-crs")
     dst = parse_coordsys(request.args)
-    limit = parse_int(request.args, "limit", default=100, lo=1, hi=MAX_ITEMS)
+    # The standard asks for a limit above the maximum to be served at the maximum, not refused.
+    limit = min(parse_int(request.args, "limit", default=100, lo=1, hi=2**31 - 1), MAX_ITEMS)
     offset = parse_int(request.args, "offset", default=0, lo=0, hi=10_000_000)
     conditions = [
         property_condition(coll, name, request.args[name]) for name in coll.queryables if name in request.args

@@ -17,6 +17,7 @@ from ..coordsys import COORDSYS
 
 API_VERSION = "1.0.0"
 _RULE_ARG = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+_PLACEHOLDER = re.compile(r"\{([^}]+)\}")
 
 
 def _q(name: str, description: str, schema: dict[str, Any] | None = None, required: bool = False) -> dict:
@@ -417,6 +418,83 @@ def described_paths() -> dict[str, dict[str, Any]]:
     }
 
 
+# Other domains' endpoints by Flask endpoint name: (tag, summary, query parameters).  Routes not
+# listed here or in described_paths() still appear, from their view's docstring.
+_GRID, _COV, _ROUTES, _AUTH, _PAGES = (
+    "Grid zones 网格",
+    "Coverage 覆盖分析",
+    "Routes 红色线路",
+    "Accounts",
+    "Pages",
+)
+ENDPOINTS: dict[str, tuple[str, str, list[dict]]] = {
+    "health.healthz": ("Service", "Liveness and database readiness.", []),
+    "zones.list_zones": (_GRID, "Grid zones in a bbox as GeoJSON (admin data).", [BBOX_P, LIMIT_P]),
+    "zones.create": (_GRID, "Create a grid zone (admin).", []),
+    "zones.zone_detail": (_GRID, "One grid zone.", []),
+    "zones.update": (_GRID, "Update a grid zone with a version check (If-Match or properties.version).", []),
+    "zones.delete": (_GRID, "Delete a grid zone (admin).", []),
+    "coverage.report": (_COV, "Coverage report of a region: covered and blind areas, findings.", []),
+    "coverage.children": (_COV, "Coverage shares of a region's children.", []),
+    "coverage.findings": (
+        _COV,
+        "Coverage findings (blind spots, overlaps, unassigned zones), JSON or CSV.",
+        [],
+    ),
+    "coverage.ratio_history": (_COV, "Coverage ratio over stored snapshots.", []),
+    "coverage.layer": (_COV, "A coverage layer (blind, overlap, ...) of a region as GeoJSON.", []),
+    "coverage.run": (_COV, "Store a coverage snapshot of a region.", []),
+    "coverage.snapshots": (_COV, "Stored coverage snapshots of a region.", []),
+    "coverage.snapshot": (_COV, "One stored coverage snapshot.", []),
+    "coverage.stale": (_COV, "Regions whose coverage needs refreshing.", []),
+    "coverage.refresh": (_COV, "Refresh stale coverage pieces.", []),
+    "routing.list_routes": (
+        _ROUTES,
+        "Curated red-education routes, optionally by theme.",
+        [_q("theme", "Route theme")],
+    ),
+    "routing.create_route": (_ROUTES, "Create a curated route (admin).", []),
+    "routing.get_route": (
+        _ROUTES,
+        "A route with its stops, legs and nearby POIs.",
+        [
+            _q("mode", "Travel mode"),
+            _q("poi_within_m", "POIs within this many metres of a stop", NUM),
+            _q("poi_categories", "POI categories", _enum_list(vocab.POI_CATEGORIES)),
+        ],
+    ),
+    "routing.route_geojson": (_ROUTES, "A route as GeoJSON.", []),
+    "routing.route_gpx": (_ROUTES, "A route as GPX.", []),
+    "routing.replace_route": (_ROUTES, "Replace a curated route (admin).", []),
+    "routing.delete_route": (_ROUTES, "Delete a curated route (admin).", []),
+    "routing.create_plan": (_ROUTES, "Plan a visit over chosen sites; returns a share token.", []),
+    "routing.get_plan": (_ROUTES, "A saved visit plan.", []),
+    "routing.plan_geojson": (_ROUTES, "A saved visit plan as GeoJSON.", []),
+    "routing.plan_gpx": (_ROUTES, "A saved visit plan as GPX.", []),
+    "tiles.tile": ("Vector tiles", "A Mapbox Vector Tile of a layer.", [COORDSYS_P]),
+    "auth.me": (_AUTH, "The signed-in account.", []),
+    "auth.create_token": (_AUTH, "Issue an API token.", []),
+    "auth.list_my_tokens": (_AUTH, "The caller's API tokens.", []),
+    "auth.revoke_token": (_AUTH, "Revoke an API token.", []),
+    "auth.audit_trail": (_AUTH, "The audit trail (admin).", []),
+    "auth.list_users": (_AUTH, "Accounts (admin).", []),
+    "auth.create_user": (_AUTH, "Create an account (admin).", []),
+    "auth.get_user": (_AUTH, "One account (admin).", []),
+    "auth.update_user": (_AUTH, "Change an account (admin).", []),
+    "auth.create_checkin": (_AUTH, "Record a visit check-in at a site.", []),
+    "auth.my_checkins": (_AUTH, "The caller's check-ins.", []),
+    "auth.login_form": (_PAGES, "Sign-in page (HTML).", []),
+    "auth.login_submit": (_PAGES, "Sign in (form post).", []),
+    "auth.logout": (_PAGES, "Sign out.", []),
+    "maps.home": (_PAGES, "Red map home page (HTML).", []),
+    "maps.dashboard_page": (_PAGES, "Large-screen dashboard (HTML).", []),
+    "maps.site_page": (_PAGES, "A site's page (HTML).", []),
+    "maps.route_list_page": (_PAGES, "Routes page (HTML).", []),
+    "maps.route_page": (_PAGES, "A route's page (HTML).", []),
+    "maps.plan_page": (_PAGES, "Visit planner page (HTML).", []),
+}
+
+
 def openapi_path(rule: str) -> str:
     """Return a Flask rule such as /sites/<int:site_id> as an OpenAPI path /sites/{site_id}."""
     return _RULE_ARG.sub(r"{\1}", rule)
@@ -424,7 +502,7 @@ def openapi_path(rule: str) -> str:
 
 def _normalise(path: str) -> str:
     # Path parameter names differ between rules for one URL (ref vs site_id); compare shapes only.
-    return re.sub(r"\{[^}]+\}", "{}", path)
+    return _PLACEHOLDER.sub("{}", path)
 
 
 def build_spec(app: Flask) -> dict[str, Any]:
@@ -438,11 +516,12 @@ def build_spec(app: Flask) -> dict[str, Any]:
         target = shapes.get(_normalise(path), path)
         view = app.view_functions.get(rule.endpoint)
         doc = ((view.__doc__ or "").strip().splitlines() or [rule.endpoint])[0] if view else rule.endpoint
+        tag, summary, query = ENDPOINTS.get(rule.endpoint, (rule.endpoint.split(".")[0], doc, []))
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             operations = paths.setdefault(target, {})
             if method.lower() not in operations:
-                params = [_path(name, name) for name in rule.arguments]
-                operations[method.lower()] = _op(doc, rule.endpoint.split(".")[0], params)
+                params = [_path(name, name) for name in _PLACEHOLDER.findall(target)]
+                operations[method.lower()] = _op(summary, tag, params + query)
         shapes.setdefault(_normalise(path), target)
     return {
         "openapi": "3.0.3",

@@ -93,7 +93,7 @@ def list_sites():
     sort = parse_choice(request.args, "sort", SORT_CHOICES, default=default_sort)
     if sort == "distance" and origin is None:
         raise InvalidParameter("sort=distance needs lon and lat", param="sort")
-    paging = parse_paging(request.args, max_limit=500)
+    paging = parse_paging(request.args, max_limit=1000)
     if sort == "distance" and paging.offset + paging.limit > 10_000:
         raise InvalidParameter("sort=distance pages reach at most the 10,000 nearest", param="offset")
     session = get_session()
