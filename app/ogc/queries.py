@@ -122,10 +122,6 @@ class FeatureRow:
     properties: dict
 
 
-def _source(collection: Collection) -> str:
-    return collection.source
-
-
 def _columns(collection: Collection) -> str:
     return (
         f"t.id, ST_AsGeoJSON(t.geom, {collection.precision})::json AS geometry, "
@@ -144,7 +140,7 @@ def feature_page(
 ) -> list[FeatureRow]:
     """Return one page of the collection's features ordered by id."""
     rows = select_page(
-        session, _source(collection), _columns(collection), conditions, "t.id", limit=limit, offset=offset
+        session, collection.source, _columns(collection), conditions, "t.id", limit=limit, offset=offset
     )
     return [FeatureRow(**row) for row in rows]
 
@@ -153,14 +149,14 @@ def count_features(
     session: Session, collection: Collection, conditions: Sequence[Condition], exact_max: int
 ) -> Count:
     """Return how many features match, exact up to exact_max."""
-    return count_rows(session, _source(collection), conditions, exact_max)
+    return count_rows(session, collection.source, conditions, exact_max)
 
 
 def get_feature(session: Session, collection: Collection, fid: int) -> FeatureRow | None:
     """Return feature fid of the collection, or None."""
     rows = select_page(
         session,
-        _source(collection),
+        collection.source,
         _columns(collection),
         [Condition("t.id = :fid", {"fid": fid})],
         "t.id",
@@ -179,6 +175,7 @@ EXTENT = """
 
 def extent(session: Session, collection: Collection) -> list[float] | None:
     """Return the bounding box [minLon, minLat, maxLon, maxLat] in EPSG:4326, or None if empty."""
+    # The routes collection is a subquery; its size is that of the routes table.
     table = collection.source if collection.source.isidentifier() else "routes"
     sql = f"SELECT ST_XMin(box), ST_YMin(box), ST_XMax(box), ST_YMax(box) FROM ({EXTENT}) e"
     row = session.execute(text(sql.format(source=collection.source)), {"table": table}).first()

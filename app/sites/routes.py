@@ -7,13 +7,11 @@ from typing import Any
 from flask import Blueprint, current_app, request, url_for
 from shapely.geometry import Point
 
-from ..centres.queries import nearest_centres
 from ..db import get_session
 from ..errors import InvalidParameter, NotFound
 from ..geo import parse_choice, parse_coordsys, parse_int
 from ..pois.queries import poi_conditions, pois_near
 from ..pois.routes import poi_properties
-from ..regions.queries import region_path
 from ..vocab import POI_CATEGORIES, SITE_CATEGORIES, SITE_LEVELS
 from .admin import add_admin_writes
 from .hours import is_open, now_moment
@@ -27,7 +25,8 @@ from .params import (
     parse_radius,
     parse_site_filters,
 )
-from .queries import SORT_CHOICES, SiteDetail, SiteSummary, count_sites, get_site, nearby_sites, search_sites
+from .queries import SORT_CHOICES, SiteSummary, count_sites, get_site, nearby_sites, search_sites
+from .service import SiteInContext, site_in_context
 
 bp = Blueprint("sites", __name__, url_prefix="/api/v1/sites")
 
@@ -127,11 +126,10 @@ def nearby():
     return collection_response(rows, summary_properties, fmt, dst, meta)
 
 
-def detail_properties(site: SiteDetail, dst: str) -> dict[str, Any]:
+def detail_properties(found: SiteInContext, dst: str) -> dict[str, Any]:
     """Return every field of a site with labels, open-now, region path, nearest centre and links."""
-    session = get_session()
-    origin = Point(site.geometry["coordinates"][:2])
-    centre = next(iter(nearest_centres(session, origin, k=1)), None)
+    site, centre = found.site, found.nearest_centre
+    origin_lon, origin_lat = site.geometry["coordinates"][:2]
     nearest_centre = None
     if centre is not None:
         [geometry] = convert_geometries([centre.geometry], dst)
@@ -158,7 +156,7 @@ def detail_properties(site: SiteDetail, dst: str) -> dict[str, Any]:
         "level_label": SITE_LEVELS.get(site.level or ""),
         "official_ids": site.official_ids,
         "adcode": site.adcode,
-        "region_path": region_path(session, site.adcode) if site.adcode else [],
+        "region_path": found.region_path,
         "address": site.address,
         "intro": site.intro,
         "story": site.story,
@@ -174,7 +172,7 @@ def detail_properties(site: SiteDetail, dst: str) -> dict[str, Any]:
         "nearest_centre": nearest_centre,
         "links": {
             "self": url_for("sites.site_detail", ref=site.id),
-            "nearby_sites": url_for("sites.nearby", lon=origin.x, lat=origin.y, k=10),
+            "nearby_sites": url_for("sites.nearby", lon=origin_lon, lat=origin_lat, k=10),
             "merchants": url_for("sites.merchants", ref=site.id),
             "ogc_item": url_for("ogc.item", collection_id="sites", fid=site.id),
         },
@@ -186,8 +184,8 @@ def site_detail(ref: str):
     """One site with every field (by integer id or by code)."""
     dst = parse_coordsys(request.args)
     fmt = parse_format(request.args)
-    site = get_site(get_session(), site_ref(ref))
-    return item_response(site, detail_properties(site, dst), fmt, dst)
+    found = site_in_context(get_session(), site_ref(ref))
+    return item_response(found.site, detail_properties(found, dst), fmt, dst)
 
 
 @bp.get("/<ref>/merchants")
@@ -212,8 +210,8 @@ def merchants(ref: str):
 
 
 def _show(site_id: int, dst: str):
-    site = get_site(get_session(), site_id)
-    return item_response(site, detail_properties(site, dst), "json", dst)
+    found = site_in_context(get_session(), site_id)
+    return item_response(found.site, detail_properties(found, dst), "json", dst)
 
 
 add_admin_writes(bp, "sites", _show, lambda site_id: url_for("sites.site_detail", ref=site_id))
