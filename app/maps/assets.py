@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 
 from flask import Blueprint, Response, send_from_directory
@@ -34,10 +35,16 @@ def vendor_url(package: str, path: str) -> str:
     return f"/static/vendor/{package}/{path}"
 
 
+def _inside(path: str, folder: str) -> bool:
+    # Normalise first: "dist/../package.json" must not pass for a file in dist/.
+    clean = posixpath.normpath(path)
+    return clean == path and clean.startswith(folder + "/") and ".." not in clean.split("/")
+
+
 @bp.get("/vendor/<package>/<path:path>")
 def vendor(package: str, path: str) -> Response:
     folder = VENDOR_FOLDERS.get(package)
-    if folder is None or not path.startswith(folder + "/"):
+    if folder is None or not _inside(path, folder):
         raise NotFound(f"{package}/{path} is not a served asset")
     root = NODE_MODULES / package
     if not (root / path).is_file():

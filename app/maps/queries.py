@@ -15,7 +15,6 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ..errors import NotFound
 from ..geo import feature_collection, to_feature
 from ..vocab import CENTRE_DEFAULT_REACH_M, WEEKDAYS
 
@@ -69,38 +68,6 @@ ORG_HEAT = text(f"""
     FROM organizations
     WHERE active AND geom && {_ENVELOPE}
     GROUP BY 1, 2
-""")
-SEARCH_SITES = text(r"""
-    SELECT id, name, category, ST_X(geom) AS lon, ST_Y(geom) AS lat
-    FROM heritage_sites
-    -- the trigram GIN index serves ILIKE with a leading wildcard
-    WHERE name ILIKE '%' || :pattern || '%' ESCAPE '\'
-    ORDER BY similarity(name, :q) DESC, id
-    LIMIT :limit
-""")
-SITE_DETAIL = text("""
-    SELECT s.id, s.code, s.name, s.category, s.level, s.address, s.intro, s.story, s.opening_hours,
-           s.ticket, s.transport, s.visit_guide, s.photos, s.tags, s.dwell_min,
-           ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat, r.name AS region_name
-    FROM heritage_sites s LEFT JOIN regions r ON r.id = s.region_id
-    WHERE s.id = :id
-""")
-NEARBY_SITES = text("""
-    SELECT n.id, n.name, n.category, ST_X(n.geom) AS lon, ST_Y(n.geom) AS lat,
-           ST_Distance(n.geom::geography, s.geom::geography) AS distance_m
-    FROM heritage_sites s JOIN heritage_sites n
-      ON n.id <> s.id AND ST_DWithin(n.geom::geography, s.geom::geography, :radius_m)
-    WHERE s.id = :id
-    ORDER BY n.geom <-> s.geom
-    LIMIT :limit
-""")
-NEARBY_POIS = text("""
-    SELECT p.id, p.name, p.category, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat, p.address,
-           ST_Distance(p.geom::geography, s.geom::geography) AS distance_m
-    FROM heritage_sites s JOIN pois p ON ST_DWithin(p.geom::geography, s.geom::geography, :radius_m)
-    WHERE s.id = :id
-    ORDER BY p.geom <-> s.geom
-    LIMIT :limit
 """)
 # The overview draws each curated route as straight hops between its stops; the route page shows the
 # routed path from app.routing.
@@ -222,57 +189,6 @@ def organization_heat(session: Session, box: Box, cell_deg: float) -> dict[str, 
             )
         )
     return feature_collection(features)
-
-
-def search_sites(session: Session, q: str, limit: int = 10) -> list[dict[str, Any]]:
-    """Return up to limit sites whose name contains q, best trigram match first (lon/lat EPSG:4326)."""
-    pattern = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    rows = session.execute(SEARCH_SITES, {"q": q, "pattern": pattern, "limit": limit}).mappings()
-    return [dict(r) for r in rows]
-
-
-@dataclass(frozen=True)
-class SiteDetail:
-    """A red site as shown on its page; lon/lat in EPSG:4326."""
-
-    id: int
-    code: str
-    name: str
-    category: str
-    level: str | None
-    address: str | None
-    intro: str | None
-    story: str | None
-    opening_hours: dict
-    ticket: str | None
-    transport: str | None
-    visit_guide: str | None
-    photos: list[str]
-    tags: list[str]
-    dwell_min: int | None
-    lon: float
-    lat: float
-    region_name: str | None
-
-
-def site_detail(session: Session, site_id: int) -> SiteDetail:
-    """Return the site with site_id; NotFound if there is none."""
-    row = session.execute(SITE_DETAIL, {"id": site_id}).mappings().first()
-    if row is None:
-        raise NotFound(f"site {site_id} does not exist")
-    return SiteDetail(**row)
-
-
-def nearby_sites(session: Session, site_id: int, radius_m: float = 5000, limit: int = 8) -> list[dict]:
-    """Return other sites within radius_m metres of site_id, nearest first, with distance_m."""
-    params = {"id": site_id, "radius_m": radius_m, "limit": limit}
-    return [dict(r) for r in session.execute(NEARBY_SITES, params).mappings()]
-
-
-def nearby_pois(session: Session, site_id: int, radius_m: float = 1500, limit: int = 12) -> list[dict]:
-    """Return POIs (merchants, parking...) within radius_m metres of site_id, nearest first."""
-    params = {"id": site_id, "radius_m": radius_m, "limit": limit}
-    return [dict(r) for r in session.execute(NEARBY_POIS, params).mappings()]
 
 
 def route_lines(session: Session, limit: int = 500) -> dict[str, Any]:

@@ -19,6 +19,7 @@ BASEMAPS = ("none", "osm", "tianditu", "amap", "tencent")
 # Amap and Tencent tiles are drawn in GCJ-02; every Hongtu layer is shifted to match them.
 GCJ02_BASEMAPS = {"amap", "tencent"}
 DEFAULT_CENTRE = (26.08, 119.30)  # Fuzhou, lat/lon
+FINDING_LAYERS = {"blind_zones": "blind", "overlaps": "overlap", "service_gaps": "reach_gap"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class PageContext:
     review_number: str
     attribution: str
     admin: bool
+    home_region: str = "350100"
 
     @property
     def coordsys(self) -> str:
@@ -117,8 +119,10 @@ def home_map(ctx: PageContext) -> folium.Map:
     if ctx.admin:
         VectorTiles("zones", t["zones"], show=True, interactive=True).add_to(fmap)
         DataLayer("org_heat", "/maps/data/org-heat", t["org_heat"], show=False).add_to(fmap)
-        for kind in ("blind_zones", "overlaps", "service_gaps"):
-            DataLayer(kind, f"/maps/data/{kind.replace('_', '-')}", t[kind], show=False).add_to(fmap)
+        # Coverage findings come whole per region from the coverage API, in WGS84.
+        for kind, finding in FINDING_LAYERS.items():
+            url = f"/api/v1/coverage/{ctx.home_region}/layers/{finding}"
+            DataLayer(kind, url, t[kind], show=False, once=True, wgs84=True).add_to(fmap)
     DataLayer("routes", "/maps/data/routes", t["curated_routes"], once=True).add_to(fmap)
     DataLayer("centres", "/maps/data/centres", t["centres"], min_zoom=11).add_to(fmap)
     DataLayer("pois", "/maps/data/pois", t["pois"], show=False, min_zoom=13).add_to(fmap)

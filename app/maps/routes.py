@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from flask import Blueprint, Response, current_app, request
+from shapely.geometry import Point
 
 from .. import auth
 from ..db import get_session
 from ..errors import InvalidParameter
 from ..geo import feature_collection, parse_bbox, parse_choice, parse_coordsys, parse_int, to_feature
+from ..pois.queries import pois_near
 from ..regions.queries import child_regions, get_region, region_path
 from ..routing import queries as routing_queries
 from ..routing import service as routing_service
+from ..sites.filters import SiteFilters
+from ..sites.queries import get_site, nearby_sites, search_sites
 from ..vocab import ORG_KINDS
 from . import assets, queries, render
 from .display import to_display
@@ -23,7 +25,9 @@ from .timetable import route_features, timetable
 bp = Blueprint("maps", __name__)
 bp.register_blueprint(assets.bp)
 
-HTML = "text/html; charset=utf-8"
+NEARBY_SITES_M = 5000.0
+NEARBY_POIS_M = 1500.0
+SEARCH_LIMIT = 10
 
 
 def _context() -> render.PageContext:
@@ -40,6 +44,7 @@ def _context() -> render.PageContext:
         review_number=current_app.config.get("MAP_REVIEW_NUMBER", ""),
         attribution=current_app.config.get("MAP_ATTRIBUTION", ""),
         admin=auth.is_admin(),
+        home_region=current_app.config.get("MAP_HOME_REGION", "350100"),
     )
 
 
@@ -64,18 +69,16 @@ def home():
 def site_page(site_id: int):
     ctx = _context()
     session = get_session()
-    site = queries.site_detail(session, site_id)
-    near = queries.nearby_sites(session, site_id)
-    pois = queries.nearby_pois(session, site_id)
-    feature = to_feature(
-        {"type": "Point", "coordinates": [site.lon, site.lat]},
-        {"id": site.id, "name": site.name, "category": site.category, "level": site.level},
-    )
+    site = get_site(session, site_id)
+    origin = Point(site.geometry["coordinates"][:2])
+    near = [n for n in nearby_sites(session, origin, k=9, radius_m=NEARBY_SITES_M) if n.id != site.id][:8]
+    pois = pois_near(session, origin, radius_m=NEARBY_POIS_M, limit=12)
+    props = {"id": site.id, "name": site.name, "category": site.category, "level": site.level}
+    here = to_display(feature_collection([to_feature(site.geometry, props)]), ctx.coordsys)["features"][0]
     near_fc = feature_collection(
-        [to_feature({"type": "Point", "coordinates": [n["lon"], n["lat"]]}, n, fid=n["id"]) for n in near]
+        [to_feature(n.geometry, {"id": n.id, "name": n.name, "category": n.category}, fid=n.id) for n in near]
     )
-    feature = to_display(feature_collection([feature]), ctx.coordsys)["features"][0]
-    fmap = render.site_map(ctx, feature, to_display(near_fc, ctx.coordsys))
+    fmap = render.site_map(ctx, here, to_display(near_fc, ctx.coordsys))
     html = render.render_page(
         "site.html",
         ctx,
@@ -195,9 +198,9 @@ def data_search():
     if len(q) > 50:
         raise InvalidParameter("q must be at most 50 characters", param="q")
     crs = parse_coordsys(request.args)
-    rows = queries.search_sites(get_session(), q)
+    rows = search_sites(get_session(), SiteFilters(q=q), sort="relevance", limit=SEARCH_LIMIT)
     fc = feature_collection(
-        [to_feature({"type": "Point", "coordinates": [r["lon"], r["lat"]]}, r, fid=r["id"]) for r in rows]
+        [to_feature(r.geometry, {"id": r.id, "name": r.name, "category": r.category}, fid=r.id) for r in rows]
     )
     return to_display(fc, crs)
 
@@ -226,5 +229,6 @@ def data_distribution():
 
 @bp.get("/maps/data/site/<int:site_id>")
 def data_site(site_id: int):
-    site = queries.site_detail(get_session(), site_id)
-    return {k: v for k, v in asdict(site).items() if k in ("id", "name", "category", "level", "lon", "lat")}
+    site = get_site(get_session(), site_id)
+    lon, lat = site.geometry["coordinates"][:2]
+    return {"id": site.id, "name": site.name, "category": site.category, "lon": lon, "lat": lat}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from conftest import DESKTOP, PHONE, XSS_NAME, screenshot, wait_for_layer
 from sqlalchemy import text
@@ -90,7 +92,7 @@ def test_a_site_named_like_markup_shows_as_text(browse, demo_engine):
 @pytest.mark.parametrize("path", ["/", "/routes", "/routes/1", "/plan", "/sites/1"])
 def test_pages_fit_a_phone_without_horizontal_scroll(browse, path):
     page, _ = browse(path, viewport=PHONE)
-    page.wait_for_function("document.readyState === 'complete'")
+    page.wait_for_function("() => document.readyState === 'complete'")
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], f"{path} scrolls sideways at 390 px: {width}"
     screenshot(page, "phone" + path.replace("/", "-"))
@@ -100,6 +102,9 @@ def test_admin_layers_draw_for_admins_only(browse):
     page, _ = browse("/", admin=True)
     wait_for_layer(page, "zones")
     assert page.evaluate("'zones' in Hongtu.layers")
+    page.evaluate("Hongtu.map.addLayer(Hongtu.layers.blind_zones)")
+    wait_for_layer(page, "blind_zones", timeout_ms=30_000)
+    assert page.evaluate("Hongtu.layers.blind_zones.getLayers().length") > 0
     screenshot(page, "home-admin")
     anonymous, _ = browse("/")
     wait_for_layer(anonymous, "sites")
@@ -115,3 +120,68 @@ def test_site_page_adds_to_the_plan(browse, demo_engine):
     plan = page.evaluate("Hongtu.plan.get()")
     assert plan == [{"id": site.id, "name": "林则徐纪念馆"}]
     screenshot(page, "site-page")
+
+
+def test_plan_page_turns_picked_sites_into_a_route_line(browse, demo_engine):
+    page, _ = browse("/plan", viewport=PHONE)
+    wait_for_layer(page, "sites")
+    first = _site(demo_engine, "林则徐纪念馆")
+    second = _site(demo_engine, "林则徐出生地")
+    # Pick the first site through its popup, the second straight into the stored plan.
+    page.evaluate(f"Hongtu.map.setView([{first.lat}, {first.lon}], 18)")
+    page.wait_for_function("() => (Hongtu.loads.sites || 0) > 1", timeout=10_000)
+    page.evaluate("id => Hongtu.layers.sites.markers.find(m => m.siteId === id).openPopup()", first.id)
+    page.locator(f".leaflet-popup-content [data-plan-add='{first.id}']").click()
+    page.evaluate("s => Hongtu.plan.add(s)", {"id": second.id, "name": "林则徐出生地"})
+    assert page.locator("#plan-list li").count() == 2
+    # Both sites close on Mondays: plan for a Saturday at least two days ahead.
+    day = date.today() + timedelta(days=2)
+    day += timedelta(days=(5 - day.weekday()) % 7)
+    page.fill("#plan-date", day.isoformat())
+    page.click("#plan-make")
+    wait_for_layer(page, "plan_route")
+    vertices = page.evaluate("""() => { let n = 0;
+        Hongtu.layers.plan_route.eachLayer(
+            l => l.eachLayer && l.eachLayer(p => { n += p.getLatLngs().length; }));
+        return n; }""")
+    assert vertices >= 2
+    assert page.locator("#plan-result li").count() == 2
+    assert page.locator("#plan-result a[href$='.gpx']").count() == 1
+    screenshot(page, "plan-phone")
+
+
+def test_route_page_shows_the_path_stops_and_gpx(browse):
+    page, _ = browse("/routes/1")
+    wait_for_layer(page, "route")
+    assert page.evaluate("Hongtu.layers.route.getLayers().length") > 2
+    assert page.locator(".route-stops li").count() >= 2
+    href = page.locator("a[download]").get_attribute("href")
+    assert href == "/api/v1/routes/1.gpx"
+    response = page.request.get(page.url.split("/routes/")[0] + href)
+    assert response.status == 200 and b"<gpx" in response.body()
+    screenshot(page, "route-desktop")
+
+
+def test_dashboard_draws_choropleth_charts_and_lists_for_admins(browse):
+    page, _ = browse("/dashboard?region=350100", viewport=DESKTOP, admin=True)
+    for kind in ("choropleth", "distribution", "blind_list", "warnings"):
+        wait_for_layer(page, kind, timeout_ms=30_000)
+    assert page.evaluate("Hongtu.layers.choropleth.getLayers().length") >= 10
+    assert page.locator("#dash-blind li").count() > 0
+    assert page.locator("#chart-orgs canvas").count() == 1
+    screenshot(page, "dashboard-desktop")
+
+
+def test_dashboard_at_phone_width_keeps_to_the_screen(browse):
+    page, _ = browse("/dashboard?region=350100", viewport=PHONE, admin=True)
+    wait_for_layer(page, "distribution", timeout_ms=30_000)
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1]
+    screenshot(page, "dashboard-phone")
+
+
+def test_english_switch_relabels_the_page(browse):
+    page, _ = browse("/?lang=en")
+    wait_for_layer(page, "sites")
+    assert page.locator(".hongtu-search input").get_attribute("placeholder") == "Search red sites"
+    assert page.locator("html").get_attribute("lang") == "en"

@@ -62,7 +62,13 @@
   /* Choropleth of the covered share of each child region. */
   var choropleth = L.featureGroup().addTo(map);
   H.layers.choropleth = choropleth;
-  H.getJson("/api/v1/coverage/" + encodeURIComponent(adcode) + "/children").then(function (body) {
+  // The children request brings the region's coverage up to date; the other coverage reads wait for it
+  // so that a cold region is refreshed once rather than by several requests at the same time.
+  var fresh = H.getJson("/api/v1/coverage/" + encodeURIComponent(adcode) + "/children");
+  function afterFresh(url) {
+    return fresh.then(function () { return H.getJson(url); });
+  }
+  fresh.then(function (body) {
     var ratios = document.getElementById("dash-ratio");
     ratios.textContent = body.children.map(function (c) { return c.name + " " + pct(c.covered_ratio); }).join(" · ");
     return Promise.all(body.children.map(function (child) {
@@ -86,10 +92,10 @@
 
   /* Blind zones: polygons on the map and a list with zoom-to. */
   var blindLayer = L.geoJSON(null, Object.assign(shifted(), { style: H.cfg.styles.blind_zones })).addTo(map);
-  H.getJson("/api/v1/coverage/" + encodeURIComponent(adcode) + "/layers/blind").then(function (fc) {
+  afterFresh("/api/v1/coverage/" + encodeURIComponent(adcode) + "/layers/blind").then(function (fc) {
     blindLayer.addData(fc);
   }).catch(fail("blind layer"));
-  H.getJson("/api/v1/coverage/" + encodeURIComponent(adcode) + "/findings?kind=blind").then(function (body) {
+  afterFresh("/api/v1/coverage/" + encodeURIComponent(adcode) + "/findings?kind=blind").then(function (body) {
     var list = document.getElementById("dash-blind");
     var rows = body.findings.slice().sort(function (a, b) { return (b.area_m2 || 0) - (a.area_m2 || 0); });
     if (!rows.length) item(list, H.t("no_blind"));
@@ -133,7 +139,7 @@
     }).catch(fail("distribution"));
 
   /* Coverage over time from the stored snapshots. */
-  H.getJson("/api/v1/coverage/" + encodeURIComponent(adcode) + "/history").then(function (body) {
+  afterFresh("/api/v1/coverage/" + encodeURIComponent(adcode) + "/history").then(function (body) {
     var when = body.history.map(function (p) { return String(p.created_at).slice(0, 10); });
     chart("chart-history", {
       tooltip: { trigger: "axis", formatter: tip },
@@ -151,8 +157,8 @@
   /* Warnings: regions whose coverage is stale, zones without a responsible organization. */
   var warnings = document.getElementById("dash-warnings");
   Promise.all([
-    H.getJson("/api/v1/coverage/stale"),
-    H.getJson("/api/v1/coverage/" + encodeURIComponent(adcode) + "/findings?kind=unassigned"),
+    afterFresh("/api/v1/coverage/stale"),
+    afterFresh("/api/v1/coverage/" + encodeURIComponent(adcode) + "/findings?kind=unassigned"),
   ]).then(function (answers) {
     var stale = answers[0].stale, unassigned = answers[1].findings;
     stale.forEach(function (s) {

@@ -137,9 +137,10 @@
       '<a href="/routes/' + encodeURIComponent(p.id) + '">' + H.esc(H.t("details")) + "</a></div>";
   }
   function findingPopup(kind, p) {
-    var area = p.area_km2 != null ? Number(p.area_km2).toFixed(3) : null;
-    return '<div class="hongtu-popup"><h3>' + H.esc(H.t(kind)) + "</h3>" +
-      rows([["", p.name || p.zone_name || p.region_name], [H.t("area_km2"), area]]) + "</div>";
+    var area = p.area_m2 != null ? (Number(p.area_m2) / 1e6).toFixed(3) : null;
+    var zones = (p.zones || []).map(function (z) { return z.name; }).join("、");
+    return '<div class="hongtu-popup"><h3>' + H.esc(p.kind_label || H.t(kind)) + "</h3>" +
+      rows([["", p.region && p.region.name], ["", zones], [H.t("area_km2"), area]]) + "</div>";
   }
 
   function siteIcon(category) {
@@ -211,8 +212,9 @@
       }
       if (pending) pending.abort();
       pending = new AbortController();
-      var url = opts.once ? opts.url + (H.cfg.coordsys !== "wgs84" ? "?coordsys=" + H.cfg.coordsys : "")
-        : opts.url + "?" + query(map);
+      var url = opts.url;
+      if (!opts.once) url += "?" + query(map);
+      else if (!opts.wgs84 && H.cfg.coordsys !== "wgs84") url += "?coordsys=" + H.cfg.coordsys;
       H.getJson(url, { signal: pending.signal })
         .then(function (fc) {
           done = true;
@@ -326,9 +328,10 @@
       });
     } else {
       // Coverage findings: blind zones, overlaps, service gaps (polygons).
+      // They arrive in WGS84 and are shifted here when the basemap is GCJ-02.
       layer = L.geoJSON(null, { style: polygonStyle(opts.kind), onEachFeature: function (f, l) {
         l.bindPopup(function () { return findingPopup(opts.kind, f.properties); });
-      } });
+      }, coordsToLatLng: function (c) { return H.toDisplay(c[1], c[0]); } });
       loader(map, layer, opts, function (fc) {
         layer.clearLayers();
         layer.addData(fc);

@@ -49,9 +49,13 @@
   function clock(iso) {
     return iso ? iso.slice(11, 16) : "";
   }
-  function today(time) {
-    var d = new Date(), pad = function (n) { return String(n).padStart(2, "0"); };
-    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + time + "+08:00";
+  // Plans start in the future: the date defaults to tomorrow (China Standard Time).
+  var dateInput = document.getElementById("plan-date");
+  var tomorrow = new Date(Date.now() + 8 * 3600 * 1000 + 24 * 3600 * 1000).toISOString().slice(0, 10);
+  dateInput.value = tomorrow;
+  dateInput.min = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+  function startAt(time) {
+    return (dateInput.value || tomorrow) + "T" + time + "+08:00";
   }
   function showPlan(answer) {
     if (routeLayer) H.map.removeLayer(routeLayer);
@@ -104,7 +108,7 @@
           body: JSON.stringify({
             sites: sites.map(function (s) { return s.id; }),
             start: { lon: first.lon, lat: first.lat, name: first.name },
-            start_at: today(start),
+            start_at: startAt(start),
             end: "open",
             mode: "walk",
           }),
