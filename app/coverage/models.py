@@ -19,6 +19,7 @@ class CoverageCell(Base):
     __tablename__ = "coverage_cells"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"), index=True)
+    child_id: Mapped[int | None] = mapped_column(Integer)
     geom = mapped_column(Geometry("POLYGON", srid=SRID_WGS84, spatial_index=False), nullable=False)
     area_m2: Mapped[float] = mapped_column(Float)
     blind = mapped_column(Geometry("MULTIPOLYGON", srid=SRID_WGS84, spatial_index=False))

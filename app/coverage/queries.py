@@ -27,8 +27,8 @@ ZONES_PER_CELL = 24
 MAX_VERTICES = 256
 # Zones with more vertices than this are clipped to a cell's box before the union.
 CLIP_VERTICES = 1000
-# ST_UnaryUnion snaps merged pieces to this grid (degrees, about 0.1 mm) so cell seams close.
-MERGE_GRID_DEG = 1e-9
+# Cell differences snap-round to this grid (degrees, about 0.1 mm): robust where floating overlay is not.
+GRID_DEG = 1e-9
 
 
 @cache
@@ -63,7 +63,7 @@ class Figures:
 
 @dataclass(frozen=True)
 class ChildCoverage:
-    """Covered share of one child region (areas in m²)."""
+    """Covered and service-reached shares of one child region (areas in m², inside the parent)."""
 
     adcode: str
     name: str
@@ -71,6 +71,8 @@ class ChildCoverage:
     area_m2: float
     blind_m2: float
     covered_ratio: float
+    reach_gap_m2: float
+    reach_ratio: float
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,8 @@ def build_cells(session: Session, region_id: int, cell_deg: float) -> int:
 
 def refresh_blind(session: Session, region_id: int) -> int:
     """Recompute the blind part of the region's stale cells; return how many were recomputed."""
-    result = session.execute(_q("refresh_blind"), {"region_id": region_id, "clip_vertices": CLIP_VERTICES})
+    params = {"region_id": region_id, "clip_vertices": CLIP_VERTICES, "grid_deg": GRID_DEG}
+    result = session.execute(_q("refresh_blind"), params)
     return result.rowcount
 
 
@@ -211,10 +214,17 @@ CREATE_DISCS = text("""
 INDEX_DISCS = text("CREATE INDEX ON coverage_discs USING gist (geom); ANALYZE coverage_discs;")
 
 
+STALE_REACH_CELLS = text("SELECT count(*) FROM coverage_cells WHERE region_id = :region_id AND reach_stale")
+
+
 def prepare_discs(
-    session: Session, region_id: int, overrides: dict[str, float], defaults: dict[str, float]
+    session: Session,
+    region_id: int,
+    overrides: dict[str, float],
+    defaults: dict[str, float],
+    only_stale: bool = False,
 ) -> None:
-    """Fill coverage_discs with the geodesic reach disc of every centre that can reach the region."""
+    """Fill coverage_discs with the geodesic reach disc of every centre that can reach the cells."""
     session.execute(CREATE_DISCS)
     max_reach = max([*overrides.values(), *defaults.values(), 1000.0])
     stored_max = session.execute(text("SELECT max(reach_m) FROM service_centres")).scalar() or 0
@@ -225,13 +235,17 @@ def prepare_discs(
             "overrides": json.dumps(overrides),
             "defaults": json.dumps(defaults),
             "max_reach_m": max(max_reach, float(stored_max)),
+            "only_stale": only_stale,
         },
     )
     session.execute(INDEX_DISCS)
 
 
-def refresh_reach(session: Session, region_id: int) -> int:
-    """Store the reach gap of the region's stale cells (discs prepared for the default reach)."""
+def refresh_reach(session: Session, region_id: int, defaults: dict[str, float]) -> int:
+    """Store the default-reach gap of the region's stale cells; return how many were recomputed."""
+    if not session.execute(STALE_REACH_CELLS, {"region_id": region_id}).scalar_one():
+        return 0
+    prepare_discs(session, region_id, {}, defaults, only_stale=True)
     sql = text(f"""
         UPDATE coverage_cells c
         SET reach_gap = g.gap, reach_gap_m2 = COALESCE(ST_Area(CAST(g.gap AS geography)), 0),
@@ -239,7 +253,7 @@ def refresh_reach(session: Session, region_id: int) -> int:
         FROM ({sql_file("reach_gaps")}) g
         WHERE c.id = g.id
     """)
-    return session.execute(sql, {"region_id": region_id, "only_stale": True}).rowcount
+    return session.execute(sql, {"region_id": region_id, "only_stale": True, "grid_deg": GRID_DEG}).rowcount
 
 
 def live_reach_gaps(session: Session, region_id: int) -> None:
@@ -247,7 +261,7 @@ def live_reach_gaps(session: Session, region_id: int) -> None:
     session.execute(text("DROP TABLE IF EXISTS coverage_live_gaps"))
     session.execute(
         text(f"CREATE TEMP TABLE coverage_live_gaps ON COMMIT DROP AS {sql_file('reach_gaps')}"),
-        {"region_id": region_id, "only_stale": False},
+        {"region_id": region_id, "only_stale": False, "grid_deg": GRID_DEG},
     )
 
 
@@ -312,16 +326,17 @@ CREATE_FOUND = text("""
         kind text, region_id integer, geom geometry, area_m2 double precision,
         zone_ids integer[], detail jsonb) ON COMMIT DROP;
     DROP TABLE IF EXISTS coverage_merged;
-    CREATE TEMP TABLE coverage_merged (kind text, geom geometry, area_m2 double precision) ON COMMIT DROP;
+    CREATE TEMP TABLE coverage_merged (
+        kind text, child_id integer, geom geometry, area_m2 double precision) ON COMMIT DROP;
 """)
 
 # Our own fixed sources of pieces for each area finding; only these identifiers are formatted into SQL.
 _PIECES = {
-    "blind": "SELECT blind AS geom FROM coverage_cells WHERE region_id = :region_id AND blind IS NOT NULL",
-    "reach_gap": (
-        "SELECT reach_gap AS geom FROM coverage_cells WHERE region_id = :region_id AND reach_gap IS NOT NULL"
-    ),
-    "reach_gap_live": "SELECT gap AS geom FROM coverage_live_gaps WHERE gap IS NOT NULL",
+    "blind": """SELECT child_id, blind AS geom FROM coverage_cells
+                WHERE region_id = :region_id AND blind IS NOT NULL""",
+    "reach_gap": """SELECT child_id, reach_gap AS geom FROM coverage_cells
+                    WHERE region_id = :region_id AND reach_gap IS NOT NULL""",
+    "reach_gap_live": "SELECT child_id, gap AS geom FROM coverage_live_gaps WHERE gap IS NOT NULL",
 }
 
 
@@ -330,26 +345,18 @@ def prepare_found(session: Session) -> None:
     session.execute(CREATE_FOUND)
 
 
-MERGED_TOTAL = text(
-    "SELECT count(*) AS n, COALESCE(sum(area_m2), 0) AS area_m2 FROM coverage_merged WHERE kind = :kind"
-)
-
-
-def merge_pieces(
-    session: Session, region_id: int, kind: str, source: str, tolerance_m2: float
-) -> tuple[int, float]:
-    """Merge the cell pieces of source across cell seams, split them by child region; (pieces, m²)."""
+def merge_pieces(session: Session, region_id: int, kind: str, source: str) -> tuple[int, float]:
+    """Merge the cell pieces of source across cell seams, per child region; return (pieces, m²)."""
     sql = text(f"""
-        INSERT INTO coverage_merged (kind, geom, area_m2)
-        SELECT :kind, d.geom, ST_Area(CAST(d.geom AS geography))
-        FROM (SELECT (ST_Dump(ST_UnaryUnion(ST_Collect(p.geom), {MERGE_GRID_DEG}))).geom AS geom
-              FROM ({_PIECES[source]}) p) d
+        INSERT INTO coverage_merged (kind, child_id, geom, area_m2)
+        SELECT :kind, d.child_id, d.geom, ST_Area(CAST(d.geom AS geography))
+        FROM (SELECT p.child_id, (ST_Dump(ST_UnaryUnion(ST_Collect(p.geom)))).geom AS geom
+              FROM ({_PIECES[source]}) p GROUP BY p.child_id) d
         WHERE ST_GeometryType(d.geom) = 'ST_Polygon'
+        RETURNING area_m2
     """)
-    session.execute(sql, {"region_id": region_id, "kind": kind})
-    session.execute(_q("split_pieces"), {"region_id": region_id, "kind": kind, "tolerance_m2": tolerance_m2})
-    row = session.execute(MERGED_TOTAL, {"kind": kind}).one()
-    return int(row.n), float(row.area_m2)
+    areas = session.execute(sql, {"region_id": region_id, "kind": kind}).scalars().all()
+    return len(areas), float(sum(areas))
 
 
 SLIVERS = text("""
@@ -358,9 +365,9 @@ SLIVERS = text("""
 """)
 
 
-def add_area_findings(session: Session, kind: str, tolerance_m2: float) -> tuple[int, float]:
+def add_area_findings(session: Session, region_id: int, kind: str, tolerance_m2: float) -> tuple[int, float]:
     """Add the merged pieces of kind above tolerance as findings; return the slivers (count, m²) dropped."""
-    session.execute(_q("area_findings"), {"kind": kind, "tolerance_m2": tolerance_m2})
+    session.execute(_q("area_findings"), {"region_id": region_id, "kind": kind, "tolerance_m2": tolerance_m2})
     row = session.execute(SLIVERS, {"kind": kind, "tolerance_m2": tolerance_m2}).one()
     return int(row.n), float(row.area_m2)
 
@@ -412,9 +419,12 @@ def figures(session: Session, region_id: int, live_reach: bool = False) -> Figur
     )
 
 
+def _share(part_m2: float, whole_m2: float) -> float:
+    return 1.0 - min(part_m2, whole_m2) / whole_m2 if whole_m2 else 0.0
+
+
 def child_coverage(session: Session, region_id: int) -> list[ChildCoverage]:
-    """Return the covered share of each direct child of the region, from the region's stored cells."""
-    rows = session.execute(_q("children"), {"region_id": region_id})
+    """Return the covered and reached shares of each direct child of the region, from its stored cells."""
     return [
         ChildCoverage(
             r.adcode,
@@ -422,9 +432,11 @@ def child_coverage(session: Session, region_id: int) -> list[ChildCoverage]:
             r.level,
             r.area_m2,
             min(r.blind_m2, r.area_m2),
-            1.0 - min(r.blind_m2, r.area_m2) / r.area_m2 if r.area_m2 else 0.0,
+            _share(r.blind_m2, r.area_m2),
+            min(r.reach_gap_m2, r.area_m2),
+            _share(r.reach_gap_m2, r.area_m2),
         )
-        for r in rows
+        for r in session.execute(_q("children"), {"region_id": region_id})
     ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from flask import Blueprint, Response, request
 
 from ..auth import require_admin
@@ -99,20 +101,7 @@ def children(adcode: str):
     session = get_session()
     rows = service.child_coverage(session, adcode)
     session.commit()
-    return {
-        "region": adcode,
-        "children": [
-            {
-                "adcode": c.adcode,
-                "name": c.name,
-                "level": c.level,
-                "area_m2": c.area_m2,
-                "blind_m2": c.blind_m2,
-                "covered_ratio": c.covered_ratio,
-            }
-            for c in rows
-        ],
-    }
+    return {"region": adcode, "children": [asdict(c) for c in rows]}
 
 
 @bp.get("/<adcode>/layers/<kind>")
@@ -151,7 +140,7 @@ def findings(adcode: str):
 
 @bp.get("/stale")
 def stale():
-    return {"stale": [r.__dict__ for r in queries.stale_regions(get_session())]}
+    return {"stale": [asdict(r) for r in queries.stale_regions(get_session())]}
 
 
 @bp.post("/refresh")
@@ -159,4 +148,4 @@ def refresh():
     session = get_session()
     done = service.refresh_stale(session)
     session.commit()
-    return {"refreshed": {adcode: stats.__dict__ for adcode, stats in done.items()}}
+    return {"refreshed": {adcode: asdict(stats) for adcode, stats in done.items()}}

@@ -149,8 +149,7 @@ def refresh_region(session: Session, region: RegionRef, *, rebuild: bool = False
         built = queries.build_cells(session, region.id, queries.cell_size_deg(session, region.id))
     zones = queries.refresh_zone_facts(session)
     blind = queries.refresh_blind(session, region.id)
-    queries.prepare_discs(session, region.id, {}, _defaults())
-    reach = queries.refresh_reach(session, region.id)
+    reach = queries.refresh_reach(session, region.id, _defaults())
     stats = RefreshStats(built, blind, reach, zones, (time.perf_counter() - started) * 1000)
     log.info("coverage refresh of %s: %s", region.adcode, stats)
     return stats
@@ -194,8 +193,8 @@ def _analyse(
     queries.prepare_found(session)
     counts: dict[str, Any] = {}
     if "blind" in kinds:
-        queries.merge_pieces(session, region.id, "blind", "blind", params.tolerance_m2)
-        n, area = queries.add_area_findings(session, "blind", params.tolerance_m2)
+        queries.merge_pieces(session, region.id, "blind", "blind")
+        n, area = queries.add_area_findings(session, region.id, "blind", params.tolerance_m2)
         counts["blind_slivers"] = {"count": n, "area_m2": round(area, 3)}
     if "overlap" in kinds:
         queries.add_overlap_findings(session, params.tolerance_m2)
@@ -204,11 +203,11 @@ def _analyse(
     live_reach = not params.default_reach
     if "reach_gap" in kinds:
         if live_reach:
-            queries.prepare_discs(session, region.id, params.reach_m, _defaults())
+            queries.prepare_discs(session, region.id, params.reach_m, _defaults(), only_stale=False)
             queries.live_reach_gaps(session, region.id)
         source = "reach_gap_live" if live_reach else "reach_gap"
-        queries.merge_pieces(session, region.id, "reach_gap", source, params.tolerance_m2)
-        n, area = queries.add_area_findings(session, "reach_gap", params.tolerance_m2)
+        queries.merge_pieces(session, region.id, "reach_gap", source)
+        n, area = queries.add_area_findings(session, region.id, "reach_gap", params.tolerance_m2)
         counts["reach_gap_slivers"] = {"count": n, "area_m2": round(area, 3)}
     found = queries.found_counts(session)
     counts = {kind: found.get(kind, 0) for kind in KINDS if kind in kinds} | counts

@@ -1,10 +1,10 @@
 -- Turns the merged pieces of kind :kind in coverage_merged (EPSG:4326 polygons, areas in m²) larger
--- than :tolerance_m2 into findings: the deepest region of the analysed subtree holding a point of the
--- piece, its centroid, and as suggested owners the three nearest active organizations (blind zones) or
--- the three nearest service centres (reach gaps), with distances in metres to the piece itself.
--- The <-> operator picks ten candidates through the GiST index; geography distances order the three.
+-- than :tolerance_m2 into findings in the child region they were merged in (or the analysed region
+-- :region_id), with their centroid and, as suggested owners, the three nearest active organizations
+-- (blind zones) or the three nearest service centres (reach gaps), with geodesic distances in metres
+-- to the piece itself. The <-> operator picks five candidates through the GiST index.
 INSERT INTO coverage_found (kind, region_id, geom, area_m2, zone_ids, detail)
-SELECT m.kind, home.region_id, m.geom, m.area_m2, '{}',
+SELECT m.kind, COALESCE(m.child_id, :region_id), m.geom, m.area_m2, '{}',
        jsonb_build_object(
            'centroid', jsonb_build_array(round(CAST(ST_X(ST_Centroid(m.geom)) AS numeric), 7),
                                          round(CAST(ST_Y(ST_Centroid(m.geom)) AS numeric), 7)),
@@ -12,22 +12,19 @@ SELECT m.kind, home.region_id, m.geom, m.area_m2, '{}',
            COALESCE(near.list, '[]'::jsonb))
 FROM coverage_merged m
 LEFT JOIN LATERAL (
-    SELECT s.region_id FROM coverage_scope s JOIN regions g ON g.id = s.region_id
-    WHERE ST_Covers(g.geom, ST_PointOnSurface(m.geom))
-    ORDER BY s.depth DESC LIMIT 1
-) home ON true
-LEFT JOIN LATERAL (
     SELECT jsonb_agg(jsonb_build_object('id', c.id, 'code', c.code, 'name', c.name,
                                         'distance_m', round(CAST(c.distance_m AS numeric), 1))
                      ORDER BY c.distance_m) AS list
     FROM (
-        SELECT k.id, k.code, k.name, ST_Distance(CAST(k.geom AS geography), CAST(m.geom AS geography)) AS distance_m
+        SELECT k.id, k.code, k.name,
+               CASE WHEN ST_Intersects(k.geom, m.geom) THEN 0
+                    ELSE ST_Distance(CAST(k.geom AS geography), CAST(m.geom AS geography)) END AS distance_m
         FROM (
             (SELECT o.id, o.code, o.name, o.geom FROM organizations o
-             WHERE m.kind = 'blind' AND o.active AND o.geom IS NOT NULL ORDER BY o.geom <-> m.geom LIMIT 10)
+             WHERE m.kind = 'blind' AND o.active AND o.geom IS NOT NULL ORDER BY o.geom <-> m.geom LIMIT 5)
             UNION ALL
             (SELECT sc.id, sc.code, sc.name, sc.geom FROM service_centres sc
-             WHERE m.kind = 'reach_gap' ORDER BY sc.geom <-> m.geom LIMIT 10)
+             WHERE m.kind = 'reach_gap' ORDER BY sc.geom <-> m.geom LIMIT 5)
         ) k
         ORDER BY distance_m LIMIT 3
     ) c

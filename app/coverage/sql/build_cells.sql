@@ -1,20 +1,40 @@
--- Cuts region :region_id into cells (EPSG:4326 polygons) and stores them with their area in m².
--- ST_Subdivide first splits the outline into pieces of at most :max_vertices vertices, then a square
--- grid of :cell_deg degrees cuts every piece, so a cell meets few zones and its union stays small.
--- Each intersection is of a small piece with one square, never of the whole outline.
-WITH pieces AS (
-    SELECT ST_Subdivide(geom, :max_vertices) AS geom FROM regions WHERE id = :region_id
+-- Cuts region :region_id into cells (EPSG:4326 polygons), each tagged with the direct child region it
+-- lies in, and stores them with their area in m². The region is first split along its children (one
+-- intersection per child, once per build), so findings and per-child shares never need to intersect
+-- big outlines at report time; what lies in no child becomes untagged cells. ST_Subdivide then splits
+-- each part into pieces of at most :max_vertices vertices, and a square grid of :cell_deg degrees cuts
+-- every piece, so a cell meets few zones and its union stays small.
+WITH r AS (
+    SELECT id, geom FROM regions WHERE id = :region_id
+),
+kids AS (
+    SELECT ch.id, ch.geom FROM regions ch, r WHERE ch.parent_id = r.id AND ch.geom && r.geom
+),
+parts AS (
+    SELECT k.id AS child_id,
+           CASE WHEN ST_CoveredBy(k.geom, r.geom) THEN k.geom ELSE ST_Intersection(k.geom, r.geom) END AS geom
+    FROM kids k, r
+    UNION ALL
+    SELECT NULL,
+           CASE WHEN EXISTS (SELECT 1 FROM kids) THEN ST_Difference(r.geom, (SELECT ST_Union(geom) FROM kids))
+                ELSE r.geom END
+    FROM r
+),
+pieces AS (
+    SELECT child_id, ST_Subdivide(geom, :max_vertices) AS geom
+    FROM parts WHERE NOT ST_IsEmpty(geom)
 ),
 cut AS (
-    SELECT CASE WHEN ST_CoveredBy(p.geom, s.geom) THEN p.geom ELSE ST_Intersection(p.geom, s.geom) END AS geom
+    SELECT p.child_id,
+           CASE WHEN ST_CoveredBy(p.geom, s.geom) THEN p.geom ELSE ST_Intersection(p.geom, s.geom) END AS geom
     FROM pieces p
     CROSS JOIN LATERAL ST_SquareGrid(:cell_deg, p.geom) AS s
     WHERE ST_Intersects(s.geom, p.geom)
 ),
 polygons AS (
-    SELECT (ST_Dump(ST_CollectionExtract(geom, 3))).geom AS geom FROM cut
+    SELECT child_id, (ST_Dump(ST_CollectionExtract(geom, 3))).geom AS geom FROM cut
 )
-INSERT INTO coverage_cells (region_id, geom, area_m2)
-SELECT :region_id, geom, ST_Area(CAST(geom AS geography))
+INSERT INTO coverage_cells (region_id, child_id, geom, area_m2)
+SELECT :region_id, child_id, geom, ST_Area(CAST(geom AS geography))
 FROM polygons
 WHERE NOT ST_IsEmpty(geom) AND ST_Area(geom) > 0

@@ -1,14 +1,12 @@
--- Covered share of each direct child of region :region_id (for a choropleth): the child's area in m²
--- and the area of the parent's stored blind pieces that falls inside it. A blind piece inside the
--- child (prepared test) counts whole; only pieces on a child boundary are intersected.
+-- Covered and service-reached shares of each direct child of region :region_id (for a choropleth),
+-- summed over the region's cells tagged with that child: the child's area inside the region, its
+-- blind and reach-gap areas, all in m².
 SELECT ch.adcode, ch.name, ch.level,
-       ST_Area(CAST(ch.geom AS geography)) AS area_m2,
-       COALESCE((
-           SELECT sum(CASE WHEN ST_CoveredBy(c.blind, ch.geom) THEN c.blind_m2
-                           ELSE ST_Area(CAST(ST_Intersection(c.blind, ch.geom) AS geography)) END)
-           FROM coverage_cells c
-           WHERE c.region_id = :region_id AND c.blind IS NOT NULL AND c.blind && ch.geom
-       ), 0) AS blind_m2
+       COALESCE(sum(c.area_m2), 0) AS area_m2,
+       COALESCE(sum(c.blind_m2), 0) AS blind_m2,
+       COALESCE(sum(c.reach_gap_m2), 0) AS reach_gap_m2
 FROM regions ch
+LEFT JOIN coverage_cells c ON c.region_id = :region_id AND c.child_id = ch.id
 WHERE ch.parent_id = :region_id
+GROUP BY ch.id, ch.adcode, ch.name, ch.level
 ORDER BY ch.adcode

@@ -1,5 +1,5 @@
 -- Fills the temporary table coverage_discs with the reach disc (EPSG:4326 polygon) of every service
--- centre that can reach region :region_id. The reach in metres is, in order: the request's override
+-- centre that can reach the cells of region :region_id being computed (stale ones when :only_stale). The reach in metres is, in order: the request's override
 -- for the centre's level (:overrides, JSON {level: m}), the centre's own reach_m, the level's default
 -- (:defaults, GB 50180-2018 life circles). Discs are geodesic: buffered on geography, not in degrees.
 INSERT INTO coverage_discs (centre_id, reach_m, geom)
@@ -12,9 +12,10 @@ CROSS JOIN LATERAL (
         CAST(CAST(:defaults AS jsonb) ->> c.level AS double precision),
         1000) AS reach_m
 ) r,
-regions g
-WHERE g.id = :region_id
-  -- A degree box at least as large as the widest reach (longitude degrees shrink with latitude).
-  AND c.geom && ST_Expand(g.geom, :max_reach_m / 110000.0,
+(SELECT ST_SetSRID(CAST(ST_Extent(geom) AS geometry), 4326) AS geom FROM coverage_cells
+ WHERE region_id = :region_id AND (reach_stale OR NOT :only_stale)) g
+-- Only centres that can reach a cell being computed; a degree box at least as large as the widest
+-- reach (longitude degrees shrink with latitude).
+WHERE c.geom && ST_Expand(g.geom, :max_reach_m / 110000.0,
                           :max_reach_m / (110000.0 * cos(radians(greatest(abs(ST_YMax(g.geom)),
                                                                           abs(ST_YMin(g.geom)))))))

@@ -57,6 +57,8 @@ def upgrade() -> None:
         "coverage_cells",
         sa.Column("id", sa.BigInteger, primary_key=True),
         _region_ref(index=True),
+        # The direct child of the region the cell lies in (NULL: in no child, or the region has none).
+        sa.Column("child_id", sa.Integer),
         _geom("geom", "POLYGON", nullable=False),
         sa.Column("area_m2", sa.Float, nullable=False),
         _geom("blind", "MULTIPOLYGON"),
@@ -194,20 +196,29 @@ def upgrade() -> None:
         END $$""")
     _statement_triggers("service_centres", "coverage_centres_changed")
 
-    # A new outline invalidates the region's cells (rebuilt on the next run) and its zones' spill.
+    # A new outline invalidates the region's cells and its zones' spill; a child added, moved or reshaped
+    # invalidates its parent's cells too (they are cut along the children). Cells are rebuilt on the
+    # next run.
     op.execute("""
         CREATE FUNCTION coverage_region_reshaped() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF NEW.geom IS DISTINCT FROM OLD.geom THEN
-                DELETE FROM coverage_grids WHERE region_id = NEW.id;
-                DELETE FROM coverage_cells WHERE region_id = NEW.id;
+            IF TG_OP = 'INSERT' OR NEW.geom IS DISTINCT FROM OLD.geom
+               OR NEW.parent_id IS DISTINCT FROM OLD.parent_id THEN
+                DELETE FROM coverage_grids
+                WHERE region_id IN (NEW.id, NEW.parent_id)
+                   OR (TG_OP = 'UPDATE' AND region_id = OLD.parent_id);
+                DELETE FROM coverage_cells
+                WHERE region_id IN (NEW.id, NEW.parent_id)
+                   OR (TG_OP = 'UPDATE' AND region_id = OLD.parent_id);
+            END IF;
+            IF TG_OP = 'UPDATE' AND NEW.geom IS DISTINCT FROM OLD.geom THEN
                 DELETE FROM coverage_zone_facts f USING zones z
                 WHERE z.id = f.zone_id AND z.region_id = NEW.id;
             END IF;
             RETURN NULL;
         END $$""")
     op.execute("""
-        CREATE TRIGGER coverage_region_reshaped AFTER UPDATE OF geom ON regions
+        CREATE TRIGGER coverage_region_reshaped AFTER INSERT OR UPDATE OF geom, parent_id ON regions
         FOR EACH ROW EXECUTE FUNCTION coverage_region_reshaped()""")
 
 
