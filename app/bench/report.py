@@ -89,7 +89,7 @@ def _ms(value: float | None) -> str:
 
 def _verdict(met: bool | None, error: str) -> str:
     if error:
-        return "not available"
+        return "not available" if error.startswith("not available") else "**failed**"
     return {True: "met", False: "**not met**", None: "–"}[met]
 
 
@@ -102,13 +102,24 @@ def _ratio(outcome: dict[str, Any]) -> str:
 
 def _notes(outcome: dict[str, Any]) -> str:
     if outcome["error"]:
-        return outcome["error"]
+        return outcome["error"].splitlines()[0][:160].replace("|", "/")
     keep = []
     for key, value in outcome["notes"].items():
         if isinstance(value, dict):
             value = ", ".join(f"{k} {v}" for k, v in value.items())
         keep.append(f"{key}: {value}")
     return "; ".join(keep).replace("|", "/")
+
+
+def verdicts(run: dict[str, Any]) -> str:
+    """Return one line per verdict (met, not met, ...) naming the scenarios that got it."""
+    groups: dict[str, list[str]] = {}
+    for o in run["outcomes"]:
+        if o["met"] is None and not o["error"]:
+            continue
+        groups.setdefault(_verdict(o["met"], o["error"]).strip("*"), []).append(o["scenario"])
+    order = ("met", "not met", "failed", "not available")
+    return "".join(f"- Targets {v}: {', '.join(groups[v])}\n" for v in order if v in groups)
 
 
 def table(run: dict[str, Any]) -> str:
@@ -192,6 +203,7 @@ def render(directory: Path = RAW_DIR) -> str:
         parts.append(f"\n## {run['scale'].capitalize()} scale\n\n")
         parts.append(_machine(run) + "\n")
         parts.append(_generator(run) + "\n")
+        parts.append(verdicts(run) + "\n")
         parts.append(table(run))
     return "".join(parts)
 

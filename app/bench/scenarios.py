@@ -226,8 +226,10 @@ def nearby_throughput(ctx: BenchContext, outcome: Outcome) -> None:
     _path_ok(ctx, _nearby_path(ctx, 0))
     paths = [_nearby_path(ctx, i) for i in range(len(ctx.origins))]
     duration = ctx.sampling.load_s
+    warmup = max(1.0, duration / 4)
     server = ctx.app_server(2)
-    get(server.base + paths[0])
+    # A discarded first round warms every worker (imports, connection pool, plan caches).
+    load(server.base, paths, 16, warmup)
     outcome.stats, info = load(server.base, paths, 16, duration)
     outcome.notes.update(app_load=info, app_worker_peak_rss_mb=round(server.worker_peak_rss_mb(), 1))
     query = ctx.scratch / "minimal_query.json"
@@ -239,7 +241,7 @@ def nearby_throughput(ctx: BenchContext, outcome: Outcome) -> None:
         env={"HONGTU_MINIMAL_QUERY": str(query)},
     )
     minimal_paths = [p.replace("/api/v1/sites/nearby", "/nearby") for p in paths]
-    get(minimal.base + minimal_paths[0])
+    load(minimal.base, minimal_paths, 16, warmup)
     outcome.reference = "minimal Flask+psycopg2 app, same query, same gunicorn"
     outcome.reference_stats, info = load(minimal.base, minimal_paths, 16, duration)
     outcome.notes["reference_load"] = info
