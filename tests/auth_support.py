@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
 from app.auth import queries, service
@@ -117,3 +124,78 @@ def headers_by_role(session: Session, accounts: Accounts) -> dict[str, dict[str,
         "org_admin": bearer(session, accounts.west_admin),
         "super_admin": bearer(session, accounts.super_admin),
     }
+
+
+@cache
+def demo_database(server_url: str) -> str:
+    """Return the URL of a database holding the Fuzhou demo and its accounts, built once per test run.
+
+    The matrix, no-leak and fuzz tests share it and wrap each test in a transaction they roll back; the
+    database is dropped when the run ends.
+    """
+    from app import migrate
+    from app.auth.demo import create_demo_accounts
+    from app.demo.load import load_demo
+
+    server = make_url(server_url)
+    name = f"hongtu_authdemo_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    atexit.register(drop)
+    url = server.set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    with Session(engine) as session:
+        load_demo(session)
+        create_demo_accounts(session, HASH_METHOD)
+        session.commit()
+    engine.dispose()
+    return url
+
+
+@contextmanager
+def demo_connection() -> Iterator[Connection]:
+    """A connection to the demo database inside a transaction that is rolled back at the end."""
+    raw = os.environ.get("TEST_DATABASE_URL")
+    if not raw:
+        pytest.fail("TEST_DATABASE_URL is not set: run the tests with `make test`", pytrace=False)
+    engine = create_engine(demo_database(raw))
+    try:
+        with engine.connect() as conn:
+            outer = conn.begin()
+            yield conn
+            outer.rollback()
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def rolled_back(conn: Connection) -> Iterator[Connection]:
+    """Run one test inside a savepoint of conn, undone afterwards."""
+    savepoint = conn.begin_nested()
+    try:
+        yield conn
+    finally:
+        if savepoint.is_active:
+            savepoint.rollback()
+
+
+def demo_tokens(conn: Connection) -> dict[str, dict[str, str]]:
+    """Bearer headers for the demo accounts by role; the visitor sends none."""
+    from app.auth.demo import DEMO_ACCOUNTS
+
+    session = Session(bind=conn, join_transaction_mode="create_savepoint")
+    headers: dict[str, dict[str, str]] = {"visitor": {}}
+    for account in DEMO_ACCOUNTS:
+        found = queries.credentials(session, account.username)
+        headers[account.role] = bearer(session, found.id)
+    session.commit()
+    session.close()
+    return headers
