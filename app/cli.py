@@ -38,6 +38,7 @@ def register_commands(app: Flask) -> None:
     """Add Hongtu's command groups to app.cli."""
     importlib.import_module("app.auth.cli").register(app)
     importlib.import_module("app.routing.cli").register(app)
+    importlib.import_module("app.maps.cli").register(app)
     importlib.import_module("app.coverage.cli").register(app)
 
     @app.cli.group("db")

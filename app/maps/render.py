@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ BASEMAPS = ("none", "osm", "tianditu", "amap", "tencent")
 # Amap and Tencent tiles are drawn in GCJ-02; every Hongtu layer is shifted to match them.
 GCJ02_BASEMAPS = {"amap", "tencent"}
 DEFAULT_CENTRE = (26.08, 119.30)  # Fuzhou, lat/lon
+# folium's own viewport tag forbids pinch zoom; the page shell has an accessible one instead.
+FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>')
 FINDING_LAYERS = {"blind_zones": "blind", "overlaps": "overlap", "service_gaps": "reach_gap"}
 
 
@@ -108,14 +111,27 @@ def new_map(ctx: PageContext, page: str, location=DEFAULT_CENTRE, zoom: int = 10
     )
     PageSetup(_settings(ctx, page, **extra)).add_to(fmap)
     add_basemap(fmap, ctx)
-    VectorTiles("regions", ctx.texts["regions"], show=True).add_to(fmap)
     return fmap
+
+
+def add_boundaries(fmap: folium.Map, ctx: PageContext) -> None:
+    """Add the boundaries layer (the offline basemap) and the layer control, after the data layers.
+
+    Layers request their data in the order they are created: the boundaries' many tile requests come
+    last so they do not queue ahead of the sites in the browser's six connections to the app.
+    """
+    VectorTiles("regions", ctx.texts["regions"], show=True).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
 
 
 def home_map(ctx: PageContext) -> folium.Map:
     """Return the full-area map: sites, routes, centres, POIs, and the admin layers for admins only."""
     t = ctx.texts
     fmap = new_map(ctx, "home", controls=["fullscreen", "locate", "search", "regions", "legend"])
+    DataLayer("sites", "/maps/data/sites", t["sites"]).add_to(fmap)
+    DataLayer("routes", "/maps/data/routes", t["curated_routes"], once=True).add_to(fmap)
+    DataLayer("centres", "/maps/data/centres", t["centres"], min_zoom=11).add_to(fmap)
+    DataLayer("pois", "/maps/data/pois", t["pois"], show=False, min_zoom=13).add_to(fmap)
     if ctx.admin:
         VectorTiles("zones", t["zones"], show=True, interactive=True).add_to(fmap)
         DataLayer("org_heat", "/maps/data/org-heat", t["org_heat"], show=False).add_to(fmap)
@@ -123,11 +139,7 @@ def home_map(ctx: PageContext) -> folium.Map:
         for kind, finding in FINDING_LAYERS.items():
             url = f"/api/v1/coverage/{ctx.home_region}/layers/{finding}"
             DataLayer(kind, url, t[kind], show=False, once=True, wgs84=True).add_to(fmap)
-    DataLayer("routes", "/maps/data/routes", t["curated_routes"], once=True).add_to(fmap)
-    DataLayer("centres", "/maps/data/centres", t["centres"], min_zoom=11).add_to(fmap)
-    DataLayer("pois", "/maps/data/pois", t["pois"], show=False, min_zoom=13).add_to(fmap)
-    DataLayer("sites", "/maps/data/sites", t["sites"]).add_to(fmap)
-    folium.LayerControl(collapsed=True).add_to(fmap)
+    add_boundaries(fmap, ctx)
     return fmap
 
 
@@ -137,6 +149,7 @@ def site_map(ctx: PageContext, site: dict, nearby: dict) -> folium.Map:
     fmap = new_map(ctx, "site", location=(lat, lon), zoom=15, controls=["fullscreen"])
     InlineFeatures("sites", nearby, ctx.texts["nearby_sites"]).add_to(fmap)
     InlineFeatures("site", {"type": "FeatureCollection", "features": [site]}, ctx.texts["sites"]).add_to(fmap)
+    add_boundaries(fmap, ctx)
     return fmap
 
 
@@ -144,6 +157,7 @@ def route_map(ctx: PageContext, path: dict) -> folium.Map:
     """Return the map of one route: its line and numbered stops (a small FeatureCollection)."""
     fmap = new_map(ctx, "route", controls=["fullscreen", "locate"])
     InlineFeatures("route", path, ctx.texts["curated_routes"], fit=True).add_to(fmap)
+    add_boundaries(fmap, ctx)
     return fmap
 
 
@@ -151,13 +165,16 @@ def plan_map(ctx: PageContext) -> folium.Map:
     """Return the planner map: every site by bbox, clickable into the member's plan."""
     fmap = new_map(ctx, "plan", controls=["fullscreen", "locate", "search", "regions"])
     DataLayer("sites", "/maps/data/sites", ctx.texts["sites"], plan=True).add_to(fmap)
+    add_boundaries(fmap, ctx)
     return fmap
 
 
 def dashboard_map(ctx: PageContext, bbox: list[float]) -> folium.Map:
     """Return the dashboard's choropleth map over bbox (minLon, minLat, maxLon, maxLat, EPSG:4326)."""
     centre = ((bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2)
-    return new_map(ctx, "dashboard", location=centre, zoom=9, controls=["fullscreen"], fit=bbox)
+    fmap = new_map(ctx, "dashboard", location=centre, zoom=9, controls=["fullscreen"], fit=bbox)
+    add_boundaries(fmap, ctx)
+    return fmap
 
 
 def map_parts(fmap: folium.Map) -> dict[str, str]:
@@ -166,7 +183,7 @@ def map_parts(fmap: folium.Map) -> dict[str, str]:
     figure.render()
     # folium's inline scripts and styles carry this request's CSP nonce; data inside went through tojson.
     return {
-        "map_header": nonce_html(figure.header.render()),
+        "map_header": nonce_html(FOLIUM_VIEWPORT.sub("", figure.header.render())),
         "map_html": figure.html.render(),
         "map_script": figure.script.render(),
         "csp_nonce": csp_nonce(),

@@ -55,8 +55,12 @@ _PROPERTY_SQL = {"org_name": "o.name AS org_name"}
 
 def _tile_sql(layer: TileLayer) -> str:
     props = ", ".join(_PROPERTY_SQL.get(p, f"t.{p}") for p in layer.properties)
-    # Polygons are simplified to about half a display pixel before clipping so low zooms stay small.
-    shape = "ST_Simplify(ST_Transform(t.geom, 3857), :tolerance_m, true)"
+    # Big polygons (a province) are cut to the tile plus a margin before projecting, then simplified to
+    # about half a display pixel, so a tile costs what is inside it rather than the whole outline.
+    shape = (
+        "ST_Simplify(ST_Transform(ST_ClipByBox2D(t.geom, ST_Expand(bounds.wgs, :margin_deg)), 3857),"
+        " :tolerance_m, true)"
+    )
     if not layer.polygons:
         shape = "ST_Transform(t.geom, 3857)"
     return f"""
@@ -107,6 +111,7 @@ def tile_bytes(
         "dx_m": dx_m,
         "dy_m": dy_m,
         "tolerance_m": tile_m / 512,
+        "margin_deg": 360.0 / 2**z / 8,
         "cap": layer.low_zoom_cap if z < CAP_BELOW_ZOOM else HIGH_ZOOM_CAP,
         "layer": layer.name,
     }

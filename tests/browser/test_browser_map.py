@@ -185,3 +185,14 @@ def test_english_switch_relabels_the_page(browse):
     wait_for_layer(page, "sites")
     assert page.locator(".hongtu-search input").get_attribute("placeholder") == "Search red sites"
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_phone_menu_opens_and_pinch_zoom_is_allowed(browse):
+    page, _ = browse("/", viewport=PHONE)
+    wait_for_layer(page, "sites")
+    assert not page.locator("#nav-links").is_visible()
+    page.click(".navbar-toggler")
+    assert page.locator("#nav-links a[href='/plan']").is_visible()
+    viewports = page.locator("meta[name=viewport]")
+    assert viewports.count() == 1
+    assert "user-scalable=no" not in viewports.get_attribute("content")
