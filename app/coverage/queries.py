@@ -25,10 +25,11 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 # Zones per grid cell aimed at when a region is cut, and the vertex cap of ST_Subdivide.
 ZONES_PER_CELL = 24
 MAX_VERTICES = 256
-# Zones with more vertices than this are clipped to a cell's box before the union.
+# Zones with more vertices than this are cut to a cell's box before the union.
 CLIP_VERTICES = 1000
 # Cell differences snap-round to this grid (degrees, about 0.1 mm): robust where floating overlay is not.
 GRID_DEG = 1e-9
+_OVERLAY = {"grid_deg": GRID_DEG, "clip_vertices": CLIP_VERTICES}
 
 
 @cache
@@ -201,8 +202,7 @@ def build_cells(session: Session, region_id: int, cell_deg: float) -> int:
 
 def refresh_blind(session: Session, region_id: int) -> int:
     """Recompute the blind part of the region's stale cells; return how many were recomputed."""
-    params = {"region_id": region_id, "clip_vertices": CLIP_VERTICES, "grid_deg": GRID_DEG}
-    result = session.execute(_q("refresh_blind"), params)
+    result = session.execute(_q("refresh_blind"), {"region_id": region_id, **_OVERLAY})
     return result.rowcount
 
 
@@ -253,7 +253,7 @@ def refresh_reach(session: Session, region_id: int, defaults: dict[str, float]) 
         FROM ({sql_file("reach_gaps")}) g
         WHERE c.id = g.id
     """)
-    return session.execute(sql, {"region_id": region_id, "only_stale": True, "grid_deg": GRID_DEG}).rowcount
+    return session.execute(sql, {"region_id": region_id, "only_stale": True, **_OVERLAY}).rowcount
 
 
 def live_reach_gaps(session: Session, region_id: int) -> None:
@@ -261,7 +261,7 @@ def live_reach_gaps(session: Session, region_id: int) -> None:
     session.execute(text("DROP TABLE IF EXISTS coverage_live_gaps"))
     session.execute(
         text(f"CREATE TEMP TABLE coverage_live_gaps ON COMMIT DROP AS {sql_file('reach_gaps')}"),
-        {"region_id": region_id, "only_stale": False, "grid_deg": GRID_DEG},
+        {"region_id": region_id, "only_stale": False, **_OVERLAY},
     )
 
 
