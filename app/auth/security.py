@@ -6,7 +6,7 @@ import secrets
 
 from flask import Flask, Response, current_app, g, request
 
-from ..errors import ApiError
+from ..errors import ApiError, InvalidBody, InvalidParameter
 from .identity import current_user
 
 
@@ -88,6 +88,15 @@ def init_app(app: Flask) -> None:
                 f"the body is larger than {limit} bytes, the most {kind} may send",
                 extra={"limit_bytes": limit},
             )
+
+    @app.before_request
+    def _refuse_nul() -> None:
+        # PostgreSQL text cannot hold U+0000; refuse it here, naming the parameter, instead of failing in SQL.
+        for name, value in [*request.args.items(multi=True), *(request.view_args or {}).items()]:
+            if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+                raise InvalidParameter(f"{name[:40]!r} contains a NUL character", param=name[:40])
+        if request.is_json and request.content_length and b"\\u0000" in request.get_data(cache=True):
+            raise InvalidBody("the JSON body contains a NUL character (\\u0000)", param="body")
 
     @app.after_request
     def _headers(response: Response) -> Response:
