@@ -127,18 +127,27 @@ def test_bad_route_bodies_are_400_or_409(client, admin_headers, route):
     assert client.post("/api/v1/routes", data="[", headers=admin_headers).status_code == 400
 
 
+MANY_POIS = text("""
+    INSERT INTO pois (code, name, category, geom)
+    SELECT 'BULK-' || g, 'bulk',
+           (ARRAY['food', 'lodging', 'parking', 'shopping', 'transit', 'toilet', 'other'])[g % 7 + 1],
+           ST_SetSRID(ST_MakePoint(118.5 + (g % 200) * 0.005, 25.5 + (g / 200) * 0.01), 4326)
+    FROM generate_series(0, 19999) AS g
+""")
+
+
 def test_corridor_and_snap_queries_use_the_gist_indexes(session, route_sites):
     from app.routing.queries import CORRIDOR_POIS, SNAP
 
-    session.execute(text("SET LOCAL enable_seqscan = off"))
+    # 20,000 POIs over a square degree around the city, so the planner weighs a realistic table.
+    session.execute(MANY_POIS)
+    session.execute(text("ANALYZE pois"))
+    session.execute(text("ANALYZE roads_edges"))
     path = '{"type": "LineString", "coordinates": [[119.004, 26.004], [119.024, 26.004]]}'
-    plan = "\n".join(
-        session.execute(
-            text("EXPLAIN " + CORRIDOR_POIS.text), {"path": path, "within_m": 300, "categories": ["food"]}
-        ).scalars()
-    )
-    assert "ix_pois_geom" in plan
+    params = {"path": path, "within_m": 300, "categories": ["food", "parking"]}
+    plan = "\n".join(session.execute(text("EXPLAIN " + CORRIDOR_POIS.text), params).scalars())
+    assert "ix_pois_geom" in plan, plan
     snap = "\n".join(
         session.execute(text("EXPLAIN " + SNAP["walk"].text), {"lons": [119.0], "lats": [26.0]}).scalars()
     )
-    assert "ix_roads_edges_geom" in snap
+    assert "ix_roads_edges_geom" in snap, snap

@@ -336,8 +336,20 @@ def _drop_reason(problem: planner.Problem, k: int, closed_reason: str | None) ->
     return "over_budget"
 
 
-def plan(session: Session, req: PlanRequest, now: datetime | None = None) -> dict:
-    """Return a visit plan: sites in order with times, legs, totals, and the sites left out with reasons."""
+@dataclass(frozen=True)
+class Prepared:
+    """A plan request turned into a solver Problem, with what is needed to answer it."""
+
+    sites: list[SiteStop]
+    dwell_min: list[int]
+    closed_reasons: list[str | None]
+    travel: Travel
+    problem: planner.Problem
+    explicit: bool
+
+
+def prepare(session: Session, req: PlanRequest, now: datetime | None = None) -> Prepared:
+    """Return the checked request's sites, visit windows and travel matrix as a solver Problem."""
     now = now or datetime.now(LOCAL_TZ)
     if req.start_at < now - timedelta(minutes=5):
         today = req.start_at.astimezone(LOCAL_TZ).date() == now.astimezone(LOCAL_TZ).date()
@@ -371,33 +383,39 @@ def plan(session: Session, req: PlanRequest, now: datetime | None = None) -> dic
         end_node,
         None if explicit else req.rule_count or 5,
     )
+    return Prepared(sites, dwell, [r for _, r in found], travel, problem, explicit)
+
+
+def plan(session: Session, req: PlanRequest, now: datetime | None = None) -> dict:
+    """Return a visit plan: sites in order with times, legs, totals, and the sites left out with reasons."""
+    ready = prepare(session, req, now)
+    problem, sites = ready.problem, ready.sites
     solution = planner.solve(problem, timeout_s=SOLVER_TIMEOUT_S)
+    wanted = problem.max_visits if problem.max_visits is not None else problem.n
     dropped = [
-        {**site_json(sites[k]), "reason": (r := _drop_reason(problem, k, found[k][1])), "message": REASONS[r]}
+        {
+            **site_json(sites[k]),
+            "reason": (r := _drop_reason(problem, k, ready.closed_reasons[k])),
+            "message": REASONS[r],
+        }  # fmt: skip
         for k in solution.unvisited
-        if explicit or found[k][1] is not None and len(solution.visits) < (req.rule_count or 5)
+        if ready.explicit or ready.closed_reasons[k] is not None and len(solution.visits) < wanted
     ]
     if not solution.visits:
-        all_closed = all(d["reason"] != "over_budget" for d in dropped)
+        all_closed = bool(dropped) and all(d["reason"] != "over_budget" for d in dropped)
         why = "all are closed at that time" if all_closed else "the time budget is too short"
         raise InvalidParameter(
             f"no site can be visited: {why}",
             param="start_at" if all_closed else "budget_min",
             extra={"dropped": [{k: v for k, v in d.items() if k != "lon" and k != "lat"} for d in dropped]},
         )
-    return _plan_answer(session, req, travel, sites, dwell, solution, dropped, end_node)
+    return _plan_answer(session, req, ready, solution, dropped)
 
 
 def _plan_answer(
-    session: Session,
-    req: PlanRequest,
-    travel: Travel,
-    sites: list[SiteStop],
-    dwell: list[int],
-    solution: planner.Solution,
-    dropped: list[dict],
-    end_node: int | None,
+    session: Session, req: PlanRequest, ready: Prepared, solution: planner.Solution, dropped: list[dict]
 ) -> dict:
+    travel, sites, dwell, end_node = ready.travel, ready.sites, ready.dwell_min, ready.problem.end_node
     nodes = [0, *(v.site + 1 for v in solution.visits)] + ([end_node] if end_node is not None else [])
     legs = legs_for(session, travel, list(zip(nodes, nodes[1:], strict=False)))
     stops, leg_rows, left = [], [], 0
