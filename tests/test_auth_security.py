@@ -88,3 +88,18 @@ def test_geometry_limits_name_the_parameter(app):
             check_geometry(box(70, 15, 135, 55), "geometry")
         with pytest.raises(InvalidBody, match="empty"):
             check_geometry(Point(), "geometry")
+
+
+def test_nul_characters_are_a_400_naming_the_parameter(client, admin_headers):
+    response = client.get("/api/v1/audit?action=a%00b", headers=admin_headers)
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["param"] == "action"
+    response = client.get("/api/v1/regions/35%0001")
+    assert response.status_code == 400 and response.get_json()["errors"][0]["param"] == "adcode"
+    response = client.post(
+        "/api/v1/users",
+        data=b'{"username": "a\\u0000b"}',
+        headers=admin_headers,
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and response.get_json()["errors"][0]["param"] == "body"
