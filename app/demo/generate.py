@@ -43,7 +43,8 @@ HOURS = (
     {d: [["09:00", "17:00"]] for d in vocab.WEEKDAYS if d != "mon"} | {"note": "周一闭馆"},
     {d: [["08:30", "17:30"]] for d in vocab.WEEKDAYS},
     {d: [["09:00", "11:30"], ["14:00", "17:00"]] for d in vocab.WEEKDAYS[:5]},
-    {},
+    # Open-air memorials and cemeteries: open from morning to evening every day.
+    {d: [["06:00", "22:00"]] for d in vocab.WEEKDAYS},
 )
 TAGS = ("党史学习", "研学", "亲子", "无障碍", "免费", "需预约")
 # Rows written per COPY: large enough to amortise the round trip, small enough to bound memory.
@@ -193,9 +194,8 @@ TOWN_POINTS = text("""
     WHERE req.n > 0
     ORDER BY req.town_id, p.path
 """)
-RESET_SEQUENCE = text(
-    "SELECT setval(pg_get_serial_sequence(:table, 'id'), coalesce(max(id), 1)) FROM {table}"
-)
+# Ids are assigned by the generator; the sequence then has to continue after them.
+RESET_SEQUENCE = "SELECT setval(pg_get_serial_sequence(:table, 'id'), coalesce(max(id), 1)) FROM {table}"
 MAX_ID = "SELECT coalesce(max(id), 0) FROM {table}"
 
 
@@ -314,7 +314,7 @@ class Generator:
         return int(self.session.execute(text(MAX_ID.format(table=table))).scalar_one()) + 1
 
     def _finish_table(self, table: str) -> None:
-        self.session.execute(text(RESET_SEQUENCE.text.format(table=table)), {"table": table})
+        self.session.execute(text(RESET_SEQUENCE.format(table=table)), {"table": table})
         self.session.execute(text(f"ANALYZE {table}"))
 
     # -- organizations ----------------------------------------------------------------------------
