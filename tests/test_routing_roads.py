@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import text
 
@@ -82,3 +84,17 @@ def test_stops_off_the_network_fall_back_to_a_marked_estimate(grid, session):
     travel = travel_between(session, far, "walk")
     assert travel.source == "geodesic" and travel.estimate
     assert "估算" in travel.note
+
+
+def test_cli_imports_a_file_and_rejects_a_bad_one(app, session, tmp_path):
+    from tests.routing_support import GRID
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["roads", "import", str(GRID), "--replace"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1])["edges"] == 430
+    assert session.execute(text("SELECT count(*) FROM roads_edges")).scalar() == 430
+    empty = tmp_path / "empty.osm"
+    empty.write_text('<?xml version="1.0"?><osm version="0.6"></osm>', encoding="utf-8")
+    bad = runner.invoke(args=["roads", "import", str(empty)])
+    assert bad.exit_code == 1 and "no usable highway" in bad.output
