@@ -129,3 +129,16 @@ def test_numbermatched_is_left_out_when_only_an_estimate_is_known(app, client, g
     body = client.get("/collections/sites/items?limit=2").get_json()
     assert "numberMatched" not in body and body["numberReturned"] == 2
     assert "next" in rels(body["links"])
+
+
+def test_items_in_gcj02_match_the_crs84_page_shifted(client, guide):
+    from app.coordsys import wgs84_to_gcj02
+
+    plain = client.get("/collections/sites/items?limit=3").get_json()
+    shifted = client.get("/collections/sites/items?limit=3&coordsys=gcj02").get_json()
+    assert shifted["coordsys"] == "gcj02" and shifted["numberMatched"] == plain["numberMatched"]
+    for a, b in zip(plain["features"], shifted["features"], strict=True):
+        assert a["properties"] == b["properties"] and a["id"] == b["id"]
+        assert b["geometry"]["coordinates"] == pytest.approx(
+            list(wgs84_to_gcj02(*a["geometry"]["coordinates"]))
+        )

@@ -190,3 +190,19 @@ def test_radius_cap_follows_configuration(app, client):
     app.config["NEARBY_MAX_RADIUS_M"] = 1000
     assert client.get("/api/v1/sites/nearby?lon=119&lat=26&radius_m=1500").status_code == 400
     assert client.get("/api/v1/sites/nearby?lon=119&lat=26&radius_m=900").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("sort", "index"), [("level", "ix_heritage_sites_level_rank"), ("name", "ix_heritage_sites_name_zh")]
+)
+def test_list_sorts_are_served_by_their_indexes(session, sort, index):
+    from app.sites.queries import SORTS
+
+    session.execute(RANDOM_SITES, {"n": 20_000})
+    session.execute(text("ANALYZE heritage_sites"))
+    sql = (
+        f"EXPLAIN SELECT {SUMMARY_COLUMNS} FROM {TABLE} t WHERE TRUE ORDER BY {SORTS[sort]} LIMIT 20 OFFSET 0"
+    )
+    plan = "\n".join(r[0] for r in session.execute(text(sql)))
+    assert f"Index Scan using {index}" in plan or f"Index Only Scan using {index}" in plan, plan
+    assert "Sort" not in plan.split("SubPlan")[0], plan

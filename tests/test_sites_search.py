@@ -173,3 +173,18 @@ def test_bad_input_names_the_parameter(client, query, param):
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["errors"][0]["param"] == param
+
+
+@pytest.mark.parametrize(
+    "query", ["region=990000&limit=50", "q=古田", "sort=name&lon=119.01&lat=26.01", "tag=党史&sort=level"]
+)
+def test_geojson_built_in_postgis_matches_the_json_items(client, query):
+    items = client.get(f"/api/v1/sites?{query}").get_json()["items"]
+    collection = client.get(f"/api/v1/sites?{query}&format=geojson").get_json()
+    assert len(items) == len(collection["features"]) > 0
+    for item, feature in zip(items, collection["features"], strict=True):
+        lon, lat = item.pop("lon"), item.pop("lat")
+        assert feature["properties"] == item
+        assert feature["id"] == item["id"]
+        assert feature["geometry"] == {"type": "Point", "coordinates": [lon, lat]}
+    assert collection["count"] == len(items) and collection["count_is_estimate"] is False

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ..sites.tablesql import Condition, Count, count_rows, select_page
+from ..sites.tablesql import Condition, Count, count_rows, select_page, select_page_features
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,20 @@ def feature_page(
         session, collection.source, _columns(collection), conditions, "t.id", limit=limit, offset=offset
     )
     return [FeatureRow(**row) for row in rows]
+
+
+def feature_page_json(
+    session: Session, collection: Collection, conditions: Sequence[Condition], *, limit: int, offset: int
+) -> tuple[str, int]:
+    """Return one page ordered by id as the JSON text of GeoJSON Features built in PostGIS, and its length."""
+    feature = (
+        f"json_build_object('type', 'Feature', 'id', t.id, "
+        f"'geometry', ST_AsGeoJSON(t.geom, {collection.precision})::json, "
+        f"'properties', {collection.properties})"
+    )
+    return select_page_features(
+        session, collection.source, feature, conditions, "t.id", limit=limit, offset=offset
+    )
 
 
 def count_features(

@@ -5,6 +5,7 @@ Served at the root (/collections...) and again under /ogc, whose landing page a 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,13 +15,15 @@ from ..db import get_session
 from ..errors import InvalidParameter, NotFound
 from ..geo import parse_bbox, parse_coordsys, parse_int
 from ..sites.filters import bbox_condition
-from ..sites.output import convert_geometries, geojson_response
+from ..sites.output import convert_geometries, geojson_response, raw_collection_response
+from ..sites.tablesql import Count
 from .queries import (
     COLLECTIONS,
     Collection,
     count_features,
     extent,
     feature_page,
+    feature_page_json,
     get_feature,
     property_condition,
 )
@@ -176,44 +179,47 @@ def items(collection_id: str):
     if bbox is not None:
         conditions.append(bbox_condition(bbox))
     session = get_session()
-    rows = feature_page(session, coll, conditions, limit=limit, offset=offset)
     count = count_features(session, coll, conditions, int(current_app.config.get("COUNT_EXACT_MAX", 10_000)))
-    geometries = convert_geometries([r.geometry for r in rows], dst)
+    if dst == "wgs84":
+        # CRS84 pages are assembled by PostGIS and passed through untouched.
+        features_json, returned = feature_page_json(session, coll, conditions, limit=limit, offset=offset)
+    else:
+        rows = feature_page(session, coll, conditions, limit=limit, offset=offset)
+        geometries = convert_geometries([r.geometry for r in rows], dst)
+        features = [
+            {"type": "Feature", "id": r.id, "geometry": g, "properties": r.properties}
+            for r, g in zip(rows, geometries, strict=True)
+        ]
+        features_json, returned = json.dumps(features, ensure_ascii=False), len(features)
+    meta: dict[str, Any] = {
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "numberReturned": returned,
+        "links": _page_links(coll, offset, limit, returned, count),
+    }
+    # numberMatched is optional in the standard; an estimate would mislead a client paging to the end.
+    if not count.is_estimate:
+        meta["numberMatched"] = count.total
+    return raw_collection_response(features_json, dst, meta)
+
+
+def _page_links(
+    coll: Collection, offset: int, limit: int, returned: int, count: Count
+) -> list[dict[str, str]]:
     links = [
         _link(_items_url(coll.id), "self", GEOJSON, "This page"),
         _link(
             url_for("ogc.collection", collection_id=coll.id, _external=True), "collection", JSON, coll.title
         ),
     ]
-    more = offset + len(rows) < count.total if not count.is_estimate else len(rows) == limit
+    more = offset + returned < count.total if not count.is_estimate else returned == limit
     if more:
         links.append(
             _link(_items_url(coll.id, offset=offset + limit, limit=limit), "next", GEOJSON, "Next page")
         )
     if offset > 0:
-        links.append(
-            _link(
-                _items_url(coll.id, offset=max(offset - limit, 0), limit=limit),
-                "prev",
-                GEOJSON,
-                "Previous page",
-            )
-        )
-    body: dict[str, Any] = {
-        "type": "FeatureCollection",
-        "features": [
-            {"type": "Feature", "id": r.id, "geometry": g, "properties": r.properties}
-            for r, g in zip(rows, geometries, strict=True)
-        ],
-        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "numberReturned": len(rows),
-        "links": links,
-        "coordsys": dst,
-    }
-    # numberMatched is optional in the standard; an estimate would mislead a client paging to the end.
-    if not count.is_estimate:
-        body["numberMatched"] = count.total
-    return geojson_response(body)
+        previous = _items_url(coll.id, offset=max(offset - limit, 0), limit=limit)
+        links.append(_link(previous, "prev", GEOJSON, "Previous page"))
+    return links
 
 
 @_rules("/collections/<collection_id>/items/<fid>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -80,3 +81,9 @@ def item_response(row: Any, properties: dict[str, Any], fmt: str, dst: str) -> R
         return geojson_response({**to_feature(geometry, properties, fid=row.id), "coordsys": dst})
     lon, lat = lon_lat(geometry)
     return jsonify({**properties, "lon": lon, "lat": lat, "geometry": geometry, "coordsys": dst})
+
+
+def raw_collection_response(features_json: str, dst: str, meta: dict[str, Any] | None = None) -> Response:
+    """Return a GeoJSON FeatureCollection around a features array already serialised by PostGIS."""
+    head = json.dumps({"type": "FeatureCollection", "coordsys": dst, **(meta or {})}, ensure_ascii=False)
+    return Response(f'{head[:-1]}, "features": {features_json}}}', mimetype=GEOJSON_MEDIA)

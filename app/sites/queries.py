@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from ..errors import NotFound
 from ..geo import ewkt
+from ..vocab import SITE_CATEGORIES, SITE_LEVELS
 from .filters import KEYWORD_RANK_SQL, SiteFilters, like_pattern
 from .nearest import nearest_rows
-from .tablesql import Count, count_rows, select_page
+from .tablesql import Count, count_rows, select_page, select_page_features
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,27 @@ DETAIL_COLUMNS = """t.id, t.code, t.name, t.category, t.level, t.official_ids,
     (SELECT g.adcode FROM regions g WHERE g.id = t.region_id) AS adcode,
     t.address, t.intro, t.story, t.opening_hours, t.ticket, t.transport, t.visit_guide, t.photos,
     t.tags, t.dwell_min, t.updated_at, ST_AsGeoJSON(t.geom, 7)::json AS geometry"""
+
+
+def label_sql(column: str, labels: dict[str, str]) -> str:
+    """Return a SQL CASE giving the Chinese label of column's value from one of our vocabularies."""
+    quoted = " ".join(
+        "WHEN '{}' THEN '{}'".format(k.replace("'", "''"), v.replace("'", "''")) for k, v in labels.items()
+    )
+    return f"CASE {column} {quoted} END"
+
+
+# The same properties as the routes' summary_properties, assembled in PostGIS for large GeoJSON pages.
+SUMMARY_FEATURE = f"""json_build_object('type', 'Feature', 'id', t.id,
+    'geometry', ST_AsGeoJSON(t.geom, 7)::json,
+    'properties', json_build_object('id', t.id, 'code', t.code, 'name', t.name,
+        'category', t.category, 'category_label', {label_sql("t.category", SITE_CATEGORIES)},
+        'level', t.level, 'level_label', {label_sql("t.level", SITE_LEVELS)},
+        'adcode', (SELECT g.adcode FROM regions g WHERE g.id = t.region_id),
+        'address', t.address, 'tags', t.tags, 'dwell_min', t.dwell_min{{distance}}))"""
+DISTANCE_PROPERTY = (
+    ", 'distance_m', round(CAST(ST_Distance(t.geom::geography, CAST(:origin AS geography)) AS numeric), 1)"
+)
 
 LEVEL_ORDER = "array_position(ARRAY['national', 'provincial', 'municipal', 'county'], t.level::text)"
 
@@ -126,6 +148,35 @@ def search_sites(
         params=params,
     )
     return [SiteSummary(**row) for row in rows]
+
+
+def search_sites_features(
+    session: Session,
+    filters: SiteFilters,
+    *,
+    sort: str = "level",
+    limit: int = 20,
+    offset: int = 0,
+    origin: Point | None = None,
+) -> str:
+    """Return the page search_sites would give, as the JSON text of GeoJSON Features (EPSG:4326).
+
+    Built entirely in PostGIS; sort=distance is not offered here (it goes through nearby_sites).
+    """
+    if sort == "distance":
+        raise ValueError("sort=distance pages come from nearby_sites")
+    if sort == "relevance" and not filters.q:
+        sort = "level"
+    params: dict[str, Any] = {}
+    if origin is not None:
+        params["origin"] = ewkt(origin)
+    if sort == "relevance":
+        params.update(q=filters.q, q_like=like_pattern(filters.q or ""))
+    feature = SUMMARY_FEATURE.format(distance=DISTANCE_PROPERTY if origin is not None else "")
+    features, _ = select_page_features(
+        session, TABLE, feature, filters.conditions(), SORTS[sort], limit=limit, offset=offset, params=params
+    )
+    return features
 
 
 def nearby_sites(

@@ -15,7 +15,7 @@ from ..pois.routes import poi_properties
 from ..vocab import POI_CATEGORIES, SITE_CATEGORIES, SITE_LEVELS
 from .admin import add_admin_writes
 from .hours import is_open, now_moment
-from .output import collection_response, convert_geometries, item_response, lon_lat
+from .output import collection_response, convert_geometries, item_response, lon_lat, raw_collection_response
 from .params import (
     parse_choices,
     parse_format,
@@ -25,7 +25,15 @@ from .params import (
     parse_radius,
     parse_site_filters,
 )
-from .queries import SORT_CHOICES, SiteSummary, count_sites, get_site, nearby_sites, search_sites
+from .queries import (
+    SORT_CHOICES,
+    SiteSummary,
+    count_sites,
+    get_site,
+    nearby_sites,
+    search_sites,
+    search_sites_features,
+)
 from .service import SiteInContext, site_in_context
 
 bp = Blueprint("sites", __name__, url_prefix="/api/v1/sites")
@@ -96,7 +104,6 @@ def list_sites():
     if sort == "distance" and paging.offset + paging.limit > 10_000:
         raise InvalidParameter("sort=distance pages reach at most the 10,000 nearest", param="offset")
     session = get_session()
-    rows = search_sites(session, filters, sort=sort, limit=paging.limit, offset=paging.offset, origin=origin)
     count = count_sites(session, filters, count_exact_max())
     meta = {
         "count": count.total,
@@ -106,6 +113,11 @@ def list_sites():
         "sort": sort,
         "links": _page_links(count.total, paging.limit, paging.offset),
     }
+    page = {"sort": sort, "limit": paging.limit, "offset": paging.offset, "origin": origin}
+    if fmt == "geojson" and dst == "wgs84" and sort != "distance":
+        # Large GeoJSON pages are assembled by PostGIS and passed through untouched.
+        return raw_collection_response(search_sites_features(session, filters, **page), dst, meta)
+    rows = search_sites(session, filters, **page)
     return collection_response(rows, summary_properties, fmt, dst, meta)
 
 

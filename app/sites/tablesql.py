@@ -61,6 +61,40 @@ def select_page(
     return list(session.execute(_page_statement(table, columns, filters, order), bound).mappings())
 
 
+@functools.cache
+def _features_statement(table: str, feature: str, filters: str, order: str) -> TextClause:
+    # row_number() follows the page's own order, so json_agg keeps it without a second sort.
+    return text(
+        f"SELECT coalesce(json_agg(p.feature ORDER BY p.n), '[]'::json)::text, count(*) FROM ("
+        f"SELECT {feature} AS feature, row_number() OVER (ORDER BY {order}) AS n "
+        f"FROM {table} t WHERE {filters} ORDER BY {order} LIMIT :limit OFFSET :offset) AS p"
+    )
+
+
+def select_page_features(
+    session: Session,
+    table: str,
+    feature: str,
+    conditions: Sequence[Condition],
+    order: str,
+    *,
+    limit: int,
+    offset: int = 0,
+    params: dict[str, Any] | None = None,
+) -> tuple[str, int]:
+    """Return one page of table as the JSON text of a GeoJSON features array, and its length.
+
+    The array is assembled in PostGIS.
+
+    feature is our SQL building one Feature from t (geometry by ST_AsGeoJSON, EPSG:4326); the text goes
+    to the client as it is, so large pages never become Python objects.
+    """
+    filters, bound = where(conditions)
+    bound.update(params or {}, limit=limit, offset=offset)
+    features, count = session.execute(_features_statement(table, feature, filters, order), bound).one()
+    return features, count
+
+
 COUNT_CAPPED = "SELECT count(*) FROM (SELECT 1 FROM {table} t WHERE {filters} LIMIT :cap) AS capped"
 COUNT_PLAN = "EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} t WHERE {filters}"
 

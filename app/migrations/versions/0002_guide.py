@@ -20,6 +20,13 @@ INDEXES = {
     "ix_heritage_sites_intro_trgm": "heritage_sites USING gin (intro gin_trgm_ops)",
     "ix_heritage_sites_category": "heritage_sites (category)",
     "ix_pois_category": "pois (category)",
+    # Serve sort=level and sort=name of app.sites.queries.SORTS straight from an index with LIMIT; the
+    # expressions must stay exactly those of the queries (a test checks the plan).
+    "ix_heritage_sites_level_rank": (
+        "heritage_sites ((array_position(ARRAY['national', 'provincial', 'municipal', 'county'], "
+        "level::text)), id)"
+    ),
+    "ix_heritage_sites_name_zh": 'heritage_sites ((name COLLATE "zh-Hans-x-icu"), id)',
 }
 
 
