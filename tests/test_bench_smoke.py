@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import threading
 import uuid
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from app.bench.registry import SCENARIOS
 from app.bench.report import render, table, write_raw
 from app.bench.runner import drop_database, fresh_database, load_data, run_scenarios
-from app.bench.stats import Sampling
+from app.bench.stats import Sampling, Stats
 from app.demo.generate import SCALES
 from tests.conftest import load
 
@@ -70,3 +75,57 @@ def test_every_scenario_runs_once(bench_url, tmp_path):
     write_raw(run, tmp_path)
     page = render(tmp_path)
     assert page.count("\n| ") >= len(outcomes) and table(run).count("\n") == len(outcomes) + 2
+
+
+def test_stats_percentiles_and_throughput():
+    stats = Stats.of([i / 1000 for i in range(1, 101)], wall_s=2.0)
+    assert stats.n == 100
+    assert stats.p50_ms == pytest.approx(50.5)
+    assert stats.p99_ms == pytest.approx(99.01)
+    assert stats.throughput == pytest.approx(50.0)
+
+
+class _Hello(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"{}" if self.path.startswith("/ok") else b"no"
+        self.send_response(200 if self.path.startswith("/ok") else 404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_python_load_generator_counts_requests_and_failures():
+    """The fallback load generator (used where wrk is not installed) runs as its own process."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "app.bench.loadgen",
+                f"http://127.0.0.1:{server.server_port}",
+                "--clients",
+                "2",
+                "--duration",
+                "0.5",
+                "/ok",
+                "/missing",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout
+    finally:
+        server.shutdown()
+        server.server_close()
+    result = json.loads(out)
+    assert result["requests"] > 0 and result["throughput"] > 0
+    # Every other request asks for a path the server does not have.
+    assert 0 < result["non2xx"] < result["requests"]
+    assert result["errors"] == 0
