@@ -172,3 +172,22 @@ def test_timetable_adds_travel_and_dwell_minutes():
     }
     rows = timetable(route, "09:00")
     assert [(r["arrive"], r["leave"]) for r in rows] == [("09:00", "09:30"), ("09:45", "10:30")]
+
+
+def test_gcj02_basemaps_shift_every_layer_and_tianditu_carries_the_key(app, client, sites):
+    amap = client.get("/?basemap=amap").get_data(as_text=True)
+    assert "webrd0{s}.is.autonavi.com" in amap
+    assert '"coordsys": "gcj02"' in amap
+    assert '"coordsys": "wgs84"' in client.get("/").get_data(as_text=True)
+    app.config.update(BASEMAP="tianditu", TIANDITU_KEY="abc123")
+    tianditu = client.get("/").get_data(as_text=True)
+    assert "vec_w/wmts" in tianditu and "cva_w/wmts" in tianditu and "tk=abc123" in tianditu
+    assert '"coordsys": "wgs84"' in tianditu
+    assert client.get("/?basemap=google").get_json()["errors"][0]["param"] == "basemap"
+
+
+def test_footer_shows_the_review_number_and_attribution(app, client):
+    app.config.update(MAP_REVIEW_NUMBER="闽S（2026）001号", MAP_ATTRIBUTION="数据：<测试>")
+    html = client.get("/routes").get_data(as_text=True)
+    assert "审图号：闽S（2026）001号" in html
+    assert "数据：&lt;测试&gt;" in html

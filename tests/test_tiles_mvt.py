@@ -65,6 +65,7 @@ def test_tiles_carry_caching_headers_and_answer_304(client, sites):
 def test_zone_tiles_are_for_admins_only(client, session, admin_headers, test_regions):
     session.execute(ADD_ZONE)
     assert _tile(client, "zones", 119.005, 26.005, 13).status_code == 401
+    assert _tile(client, "zones", 119.005, 26.005, 10, headers=admin_headers).data == b""
     admin = _tile(client, "zones", 119.005, 26.005, 13, headers=admin_headers)
     assert admin.status_code == 200 and "测试网格".encode() in admin.data
     assert admin.cache_control.private

@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ..auth import csp_nonce, nonce_html
 from ..config import PROJECT_ROOT
+from ..tiles.queries import LAYERS
 from .layers import LAYER_STYLES, SITE_ICONS, DataLayer, InlineFeatures, OfflineMap, PageSetup, VectorTiles
 
 TEMPLATES = PROJECT_ROOT / "map_templates"
@@ -133,7 +134,8 @@ def home_map(ctx: PageContext) -> folium.Map:
     DataLayer("centres", "/maps/data/centres", t["centres"], min_zoom=11).add_to(fmap)
     DataLayer("pois", "/maps/data/pois", t["pois"], show=False, min_zoom=13).add_to(fmap)
     if ctx.admin:
-        VectorTiles("zones", t["zones"], show=True, interactive=True).add_to(fmap)
+        zones_from = LAYERS["zones"].min_zoom
+        VectorTiles("zones", t["zones"], show=True, interactive=True, min_zoom=zones_from).add_to(fmap)
         DataLayer("org_heat", "/maps/data/org-heat", t["org_heat"], show=False).add_to(fmap)
         # Coverage findings come whole per region from the coverage API, in WGS84.
         for kind, finding in FINDING_LAYERS.items():

@@ -44,7 +44,7 @@ LAYERS: dict[str, TileLayer] = {
         "zones",
         "zones t LEFT JOIN organizations o ON o.id = t.org_id",
         ("code", "name", "level", "org_id", "org_name"),
-        min_zoom=9,
+        min_zoom=11,
         admin_only=True,
         polygons=True,
     ),

@@ -17,19 +17,10 @@ from werkzeug.serving import make_server
 
 from app import create_app, migrate
 from app.demo.load import load_demo
+from app.maps.measure import CHROMIUM, CHROMIUM_ARGS
 from app.transfer.layers import get_layer
 from app.transfer.service import import_layer
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 DATA = Path(__file__).parent / "data"
 ADMIN_TOKEN = "browser-admin-token"
@@ -92,7 +83,7 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         yield browser
         browser.close()
 

@@ -100,6 +100,8 @@ def test_pages_fit_a_phone_without_horizontal_scroll(browse, path):
 
 def test_admin_layers_draw_for_admins_only(browse):
     page, _ = browse("/", admin=True)
+    wait_for_layer(page, "sites")
+    page.evaluate("() => { Hongtu.map.setView([26.08, 119.30], 12); }")
     wait_for_layer(page, "zones")
     assert page.evaluate("'zones' in Hongtu.layers")
     page.evaluate("Hongtu.map.addLayer(Hongtu.layers.blind_zones)")

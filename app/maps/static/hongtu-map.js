@@ -363,6 +363,8 @@
       vectorTileLayerStyles: layerStyles,
       interactive: !!opts.interactive,
       maxNativeZoom: 18,
+      // Below min_zoom the server sends empty tiles; not asking saves the round trips.
+      minZoom: opts.min_zoom || 0,
       fetchOptions: { credentials: "same-origin" },
       getFeatureId: function (f) {
         return f.properties.adcode || f.id;
