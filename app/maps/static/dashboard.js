@@ -174,6 +174,23 @@
     H.rendered("warnings");
   }).catch(fail("warnings"));
 
+  /* Legend of the coverage colours. */
+  var legend = L.control({ position: "bottomright" });
+  legend.onAdd = function () {
+    var div = L.DomUtil.create("div", "hongtu-legend");
+    var title = L.DomUtil.create("div", "fw-bold", div);
+    title.textContent = H.t("coverage_ratio");
+    RAMP.forEach(function (colour, i) {
+      var row = L.DomUtil.create("div", "", div);
+      var swatch = L.DomUtil.create("span", "swatch", row);
+      swatch.style.background = colour;
+      var lo = 0.4 + (i * 0.6) / RAMP.length;
+      row.appendChild(document.createTextNode((i === 0 ? "< " : "≥ ") + Math.round((i === 0 ? lo + 0.6 / RAMP.length : lo) * 100) + "%"));
+    });
+    return div;
+  };
+  legend.addTo(map);
+
   var pick = document.getElementById("dash-child");
   if (pick) {
     pick.addEventListener("change", function () {
