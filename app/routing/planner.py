@@ -1,4 +1,9 @@
-"""Visit ordering with opening-hour time windows: VROOM for answers, Held-Karp for the exact optimum."""
+"""Visit ordering with opening-hour time windows: VROOM for answers, Held-Karp for the exact optimum.
+
+VROOM (pyvroom, a manylinux wheel for Python 3.11) is the solver: it takes several time windows per
+job, service times, a working-day window and an open or fixed end directly, and stops at a time limit.
+OR-Tools serves only as the long-run yardstick in the benchmark (app/routing/reference.py).
+"""
 
 from __future__ import annotations
 
