@@ -183,3 +183,21 @@ def test_bad_bodies_are_400(client, admin_headers, test_regions, body):
 def test_non_json_body_is_400(client, admin_headers):
     response = client.post("/api/v1/sites", data="code=1", headers=admin_headers)
     assert response.status_code == 400
+
+
+def test_every_write_leaves_an_audit_entry(client, admin_headers, guide, session):
+    site_id = guide["G-4"]
+    assert (
+        client.patch(f"/api/v1/sites/{site_id}", json={"dwell_min": 20}, headers=admin_headers).status_code
+        == 200
+    )
+    assert client.delete(f"/api/v1/sites/{site_id}", headers=admin_headers).status_code == 204
+    rows = session.execute(
+        text(
+            "SELECT action, before, after FROM audit_log "
+            "WHERE object_type = 'sites' AND object_id = :id ORDER BY id"
+        ),
+        {"id": str(site_id)},
+    ).all()
+    assert [r.action for r in rows] == ["update", "delete"]
+    assert rows[0].after["properties"]["dwell_min"] == 20 and rows[1].after is None

@@ -48,13 +48,6 @@ def current_feature(session: Session, layer: Layer, row_id: int) -> dict[str, An
     return {"type": "Feature", "geometry": row["geometry"], "properties": props}
 
 
-def get_row_or_404(session: Session, layer: Layer, row_id: int) -> None:
-    """Raise NotFound unless layer has a row row_id."""
-    found = session.execute(text(f"SELECT 1 FROM {layer.table} WHERE id = :id"), {"id": row_id}).scalar()
-    if found is None:
-        raise NotFound(f"{layer.name} {row_id} does not exist", param="id")
-
-
 def _find_id(session: Session, layer: Layer, code: str) -> int | None:
     return session.execute(text(f"SELECT id FROM {layer.table} WHERE code = :code"), {"code": code}).scalar()
 
