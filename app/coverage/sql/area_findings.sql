@@ -2,7 +2,7 @@
 -- than :tolerance_m2 into findings in the child region they were merged in (or the analysed region
 -- :region_id), with their centroid and, as suggested owners, the three nearest active organizations
 -- (blind zones) or the three nearest service centres (reach gaps), with geodesic distances in metres
--- to the piece itself. The <-> operator picks five candidates through the GiST index.
+-- to the piece's closest point. The <-> operator picks five candidates through the GiST index.
 INSERT INTO coverage_found (kind, region_id, geom, area_m2, zone_ids, detail)
 SELECT m.kind, COALESCE(m.child_id, :region_id), m.geom, m.area_m2, '{}',
        jsonb_build_object(
@@ -17,8 +17,11 @@ LEFT JOIN LATERAL (
                      ORDER BY c.distance_m) AS list
     FROM (
         SELECT k.id, k.code, k.name,
+               -- The closest point is found in the plane (one pass over the piece); only the distance
+               -- between the two points is geodesic, which avoids a geography walk of a huge piece.
                CASE WHEN ST_Intersects(k.geom, m.geom) THEN 0
-                    ELSE ST_Distance(CAST(k.geom AS geography), CAST(m.geom AS geography)) END AS distance_m
+                    ELSE ST_Distance(CAST(k.geom AS geography),
+                                     CAST(ST_ClosestPoint(m.geom, k.geom) AS geography)) END AS distance_m
         FROM (
             (SELECT o.id, o.code, o.name, o.geom FROM organizations o
              WHERE m.kind = 'blind' AND o.active AND o.geom IS NOT NULL ORDER BY o.geom <-> m.geom LIMIT 5)
