@@ -52,4 +52,6 @@ class Config:
         self.PROBLEM_TYPE_BASE = env("HONGTU_PROBLEM_TYPE_BASE", "https://hongtu.example/problems/")
         self.NEARBY_MAX_RADIUS_M = float(env("HONGTU_NEARBY_MAX_RADIUS_M", 50_000))
         self.SLOW_QUERY_MS = float(env("HONGTU_SLOW_QUERY_MS", 200))
+        # Grid zone codes: DB11/T 2157-2023 style, 6 district + 3 street + 3 community + 3 sequence digits.
+        self.ZONE_CODE_PATTERN = env("HONGTU_ZONE_CODE_PATTERN")
         self.JSON_AS_ASCII = False
