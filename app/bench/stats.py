@@ -20,10 +20,10 @@ class Sampling:
     load_s: float = 10.0
 
     def heavy(self) -> Sampling:
-        """The plan for calls of up to seconds each: one warm-up call, at least 5 samples."""
+        """The plan for calls of up to seconds each: one warm-up call, at least 3 samples."""
         return Sampling(
             warmup_s=0.0,
-            min_samples=min(self.min_samples, 5),
+            min_samples=min(self.min_samples, 3),
             max_samples=min(self.max_samples, 30),
             max_s=self.max_s,
             load_s=self.load_s,
@@ -66,6 +66,11 @@ def measure(
     started = time.perf_counter()
     call(i)
     reset()
+    # A call of many seconds (a naive reference at province scale) gets fewer samples, at least one.
+    first_s = time.perf_counter() - started
+    min_samples = sampling.min_samples
+    if first_s * min_samples > 4 * sampling.max_s:
+        min_samples = max(1, int(4 * sampling.max_s / first_s))
     while time.perf_counter() - started < sampling.warmup_s:
         i += 1
         call(i)
@@ -73,7 +78,7 @@ def measure(
     samples: list[float] = []
     started = time.perf_counter()
     while len(samples) < sampling.max_samples and (
-        len(samples) < sampling.min_samples or time.perf_counter() - started < sampling.max_s
+        len(samples) < min_samples or time.perf_counter() - started < sampling.max_s
     ):
         i += 1
         t0 = time.perf_counter()
