@@ -206,3 +206,16 @@ def test_list_sorts_are_served_by_their_indexes(session, sort, index):
     plan = "\n".join(r[0] for r in session.execute(text(sql)))
     assert f"Index Scan using {index}" in plan or f"Index Only Scan using {index}" in plan, plan
     assert "Sort" not in plan.split("SubPlan")[0], plan
+
+
+def test_open_at_filter_is_served_by_the_week_minutes_index(session):
+    from app.sites.hours import parse_open_at
+    from app.sites.tablesql import where
+
+    session.execute(RANDOM_SITES, {"n": 20_000})
+    session.execute(text("ANALYZE heritage_sites"))
+    sql, params = where(SiteFilters(open_at=parse_open_at("2026-11-24T03:00")).conditions())
+    plan = "\n".join(
+        r[0] for r in session.execute(text(f"EXPLAIN SELECT 1 FROM heritage_sites t WHERE {sql}"), params)
+    )
+    assert "ix_heritage_sites_open_minutes" in plan, plan

@@ -73,7 +73,7 @@ class SiteFilters:
         if self.q:
             out.append(keyword_condition(self.q))
         if self.open_at is not None:
-            out.append(Condition(OPEN_AT_SQL, {"open_day": self.open_at.day, "open_hhmm": self.open_at.hhmm}))
+            out.append(Condition(OPEN_AT_SQL, {"open_minute": self.open_at.minute_of_week}))
         if self.bbox is not None:
             out.append(bbox_condition(self.bbox))
         return out

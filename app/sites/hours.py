@@ -20,6 +20,12 @@ class LocalMoment:
     hhmm: str
     iso: str
 
+    @property
+    def minute_of_week(self) -> int:
+        """Return the minutes since Monday 00:00."""
+        hours, minutes = self.hhmm.split(":")
+        return WEEKDAYS.index(self.day) * 1440 + int(hours) * 60 + int(minutes)
+
 
 def local_moment(at: datetime) -> LocalMoment:
     """Return at as a weekday and HH:MM in Asia/Shanghai; a naive datetime is taken as Shanghai time."""
@@ -53,11 +59,6 @@ def is_open(hours: dict, moment: LocalMoment) -> bool:
     return any(opens <= moment.hhmm < closes for opens, closes in spans)
 
 
-# The SQL twin of is_open, on the alias t; :open_day and :open_hhmm come from a LocalMoment.  One
-# jsonpath test per row (strict, so each span stays a pair; silent, so a malformed day is just closed)
-# costs less than half of unnesting the spans with jsonb_array_elements.
-OPEN_AT_SQL = """jsonb_path_exists(
-    t.opening_hours -> CAST(:open_day AS text),
-    'strict $[*] ? (@[0] <= $t && $t < @[1])',
-    jsonb_build_object('t', CAST(:open_hhmm AS text)),
-    true)"""
+# The SQL twin of is_open, on the alias t: open_minutes is the generated, GiST-indexed multirange of
+# the opening hours in minutes of the week (migration 0002_guide); :open_minute comes from a LocalMoment.
+OPEN_AT_SQL = "t.open_minutes @> CAST(:open_minute AS integer)"

@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, func
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy import Computed, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import ARRAY, INT4MULTIRANGE, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -60,4 +60,8 @@ class HeritageSite(Base):
     photos: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     dwell_min: Mapped[int | None] = mapped_column(Integer)
+    # Derived by PostgreSQL (migration 0002_guide): opening hours as minutes of the week, for "open at".
+    open_minutes = mapped_column(
+        INT4MULTIRANGE, Computed("hongtu_week_minutes(opening_hours)", persisted=True), nullable=True
+    )
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

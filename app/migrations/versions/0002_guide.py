@@ -1,4 +1,4 @@
-"""Guide indexes: trigram search over site addresses and introductions, POI category lookups.
+"""Guide indexes: trigram search over site texts, list sorts, opening hours as indexed week minutes.
 
 Revision ID: 0002_guide
 Revises: 0001
@@ -30,12 +30,40 @@ INDEXES = {
 }
 
 
+# The opening hours as minutes of the week (Monday 00:00 = 0), so that "open at" is one containment
+# test on a GiST-indexed multirange instead of a walk through the jsonb on every row.  Spans are
+# [open, close): a site closing at 17:30 is no longer open at 17:30.
+WEEK_MINUTES = """
+CREATE FUNCTION hongtu_week_minutes(hours jsonb) RETURNS int4multirange
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(range_agg(int4range(
+               (d.n::int - 1) * 1440 + split_part(s.span ->> 0, ':', 1)::int * 60
+                   + split_part(s.span ->> 0, ':', 2)::int,
+               (d.n::int - 1) * 1440 + split_part(s.span ->> 1, ':', 1)::int * 60
+                   + split_part(s.span ->> 1, ':', 2)::int)),
+           '{}'::int4multirange)
+    FROM unnest(ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']) WITH ORDINALITY AS d(day, n)
+    CROSS JOIN LATERAL jsonb_array_elements(
+        CASE WHEN jsonb_typeof(hours -> d.day) = 'array' THEN hours -> d.day ELSE '[]'::jsonb END) AS s(span)
+    WHERE jsonb_typeof(s.span) = 'array'
+$$"""
+
+
 def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, target in INDEXES.items():
         op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+    op.execute(WEEK_MINUTES)
+    op.execute(
+        "ALTER TABLE heritage_sites ADD COLUMN open_minutes int4multirange "
+        "GENERATED ALWAYS AS (hongtu_week_minutes(opening_hours)) STORED"
+    )
+    op.execute("CREATE INDEX ix_heritage_sites_open_minutes ON heritage_sites USING gist (open_minutes)")
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_heritage_sites_open_minutes")
+    op.execute("ALTER TABLE heritage_sites DROP COLUMN IF EXISTS open_minutes")
+    op.execute("DROP FUNCTION IF EXISTS hongtu_week_minutes(jsonb)")
     for name in INDEXES:
         op.execute(f"DROP INDEX IF EXISTS {name}")
