@@ -191,3 +191,8 @@ def test_footer_shows_the_review_number_and_attribution(app, client):
     html = client.get("/routes").get_data(as_text=True)
     assert "审图号：闽S（2026）001号" in html
     assert "数据：&lt;测试&gt;" in html
+
+
+@pytest.mark.parametrize("path", ["/sites/99999999999", "/routes/99999999999", "/maps/data/site/99999999999"])
+def test_impossible_ids_are_not_found(client, path):
+    assert client.get(path).status_code == 404

@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ..auth import org_clause
 from ..geo import feature_collection, to_feature
 from ..vocab import CENTRE_DEFAULT_REACH_M, WEEKDAYS
 
@@ -66,9 +67,10 @@ ORG_HEAT = text(f"""
     SELECT floor(ST_X(geom) / :cell_deg) AS gx, floor(ST_Y(geom) / :cell_deg) AS gy,
            count(*) AS organizations, coalesce(sum(member_total), 0) AS members
     FROM organizations
-    WHERE active AND geom && {_ENVELOPE}
+    WHERE active AND geom && {_ENVELOPE} AND {org_clause("id")}
     GROUP BY 1, 2
 """)
+REGION_ADCODE = text("SELECT adcode FROM regions WHERE id = :id")
 # The overview draws each curated route as straight hops between its stops; the route page shows the
 # routed path from app.routing.
 ROUTE_LINES = text("""
@@ -174,9 +176,9 @@ def pois_in_bbox(session: Session, box: Box) -> dict[str, Any]:
     return feature_collection(features)
 
 
-def organization_heat(session: Session, box: Box, cell_deg: float) -> dict[str, Any]:
-    """Return square cells of cell_deg degrees with the organizations and members inside each."""
-    rows = session.execute(ORG_HEAT, {**box.params(), "cell_deg": cell_deg})
+def organization_heat(session: Session, box: Box, cell_deg: float, scope: dict[str, Any]) -> dict[str, Any]:
+    """Return square cells of cell_deg degrees with the organizations (in scope) and members inside each."""
+    rows = session.execute(ORG_HEAT, {**box.params(), "cell_deg": cell_deg, **scope})
     features = []
     for r in rows:
         x, y = r.gx * cell_deg, r.gy * cell_deg
@@ -227,6 +229,11 @@ MEMBERS_BY_CATEGORY = text(f"""{_SUBTREE}
     WHERE o.active
     GROUP BY m.key ORDER BY m.key
 """)
+
+
+def region_adcode(session: Session, region_id: int) -> str | None:
+    """Return the adcode of region region_id, or None."""
+    return session.execute(REGION_ADCODE, {"id": region_id}).scalar_one_or_none()
 
 
 def distribution(session: Session, adcode: str) -> dict[str, list[dict]]:

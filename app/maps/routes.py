@@ -7,7 +7,7 @@ from shapely.geometry import Point
 
 from .. import auth
 from ..db import get_session
-from ..errors import InvalidParameter
+from ..errors import InvalidParameter, NotFound
 from ..geo import feature_collection, parse_bbox, parse_choice, parse_coordsys, parse_int, to_feature
 from ..pois.queries import pois_near
 from ..regions.queries import child_regions, get_region, region_path
@@ -28,6 +28,14 @@ bp.register_blueprint(assets.bp)
 NEARBY_SITES_M = 5000.0
 NEARBY_POIS_M = 1500.0
 SEARCH_LIMIT = 10
+MAX_ID = 2**31 - 1
+
+
+def _known(kind: str, ident: int) -> int:
+    # Ids beyond PostgreSQL's integer cannot exist; answer 404 rather than let the cast fail.
+    if ident > MAX_ID:
+        raise NotFound(f"{kind} {ident} does not exist", param="id")
+    return ident
 
 
 def _context() -> render.PageContext:
@@ -69,7 +77,7 @@ def home():
 def site_page(site_id: int):
     ctx = _context()
     session = get_session()
-    site = get_site(session, site_id)
+    site = get_site(session, _known("site", site_id))
     origin = Point(site.geometry["coordinates"][:2])
     near = [n for n in nearby_sites(session, origin, k=9, radius_m=NEARBY_SITES_M) if n.id != site.id][:8]
     pois = pois_near(session, origin, radius_m=NEARBY_POIS_M, limit=12)
@@ -102,7 +110,7 @@ def route_list_page():
 @bp.get("/routes/<int:route_id>")
 def route_page(route_id: int):
     ctx = _context()
-    route = routing_service.route_detail(get_session(), str(route_id))
+    route = routing_service.route_detail(get_session(), str(_known("route", route_id)))
     path = to_display(route_features(route), ctx.coordsys)
     html = render.render_page(
         "route.html",
@@ -127,17 +135,32 @@ def dashboard_page():
     if not ctx.admin:
         html = render.render_page("dashboard.html", ctx, None, region=None)
         return _page(html, ctx), 403
-    adcode = _adcode(request.args.get("region")) or current_app.config["MAP_HOME_REGION"]
-    region = get_region(get_session(), adcode)
+    region = _region_in_scope(request.args.get("region"))
     html = render.render_page(
         "dashboard.html",
         ctx,
         render.dashboard_map(ctx, region.bbox),
         region=region,
-        path=region_path(get_session(), adcode),
-        children=child_regions(get_session(), adcode),
+        path=region_path(get_session(), region.adcode),
+        children=child_regions(get_session(), region.adcode),
     )
     return _page(html, ctx)
+
+
+def _region_in_scope(raw: str | None):
+    """Return the asked region (default: the admin's own, else the home region); 404 outside the scope."""
+    session = get_session()
+    scope = auth.current_scope()
+    adcode = _adcode(raw)
+    if adcode is None:
+        own = (
+            None if scope.all or scope.region_id is None else queries.region_adcode(session, scope.region_id)
+        )
+        adcode = own or current_app.config["MAP_HOME_REGION"]
+    region = get_region(session, adcode)
+    if not scope.has_region(region.id):
+        raise auth.deny_read(f"region {adcode}")
+    return region
 
 
 def _adcode(value: str | None) -> str | None:
@@ -209,14 +232,14 @@ def data_search():
 def data_org_heat():
     auth.require_admin()
     box, crs = _box_and_crs()
-    return to_display(queries.organization_heat(get_session(), box, _cell_deg() * 2), crs)
+    scope = auth.current_scope().params()
+    return to_display(queries.organization_heat(get_session(), box, _cell_deg() * 2, scope), crs)
 
 
 @bp.get("/maps/data/distribution")
 def data_distribution():
     auth.require_admin()
-    adcode = _adcode(request.args.get("region")) or current_app.config["MAP_HOME_REGION"]
-    get_region(get_session(), adcode)
+    adcode = _region_in_scope(request.args.get("region")).adcode
     body = queries.distribution(get_session(), adcode)
     labels = vocab_labels(pick_lang(request))
     kinds = ORG_KINDS if pick_lang(request) == "zh" else {k: k.replace("_", " ") for k in ORG_KINDS}
@@ -229,6 +252,6 @@ def data_distribution():
 
 @bp.get("/maps/data/site/<int:site_id>")
 def data_site(site_id: int):
-    site = get_site(get_session(), site_id)
+    site = get_site(get_session(), _known("site", site_id))
     lon, lat = site.geometry["coordinates"][:2]
     return {"id": site.id, "name": site.name, "category": site.category, "lon": lon, "lat": lat}
