@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated scenario names")
     parser.add_argument("--quick", action="store_true", help="one sample per scenario (checks, not figures)")
     parser.add_argument("--note", default="", help="a sentence printed under the machine facts")
+    parser.add_argument(
+        "--reuse", action="store_true", help="run on the data a previous run left (no generation)"
+    )
     parser.add_argument("--no-write", action="store_true", help="print the JSON instead of writing docs/")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -43,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         sites=args.sites,
         pois=args.pois,
         note=args.note,
+        reuse=args.reuse,
     )
     if args.no_write:
         json.dump(run, sys.stdout, ensure_ascii=False, indent=1)

@@ -143,7 +143,11 @@ def table(run: dict[str, Any]) -> str:
 def _generator(run: dict[str, Any]) -> str:
     gen = run.get("generator") or {}
     if not gen:
-        return ""
+        return (
+            "Scenarios ran on data left by an earlier generation run (`--reuse`).\n"
+            if run.get("reused_data")
+            else ""
+        )
     rows = "\n".join(
         f"| {t['table']} | {t['rows']:,} | {t['seconds']} | {t['rows_per_s']:,} |" for t in gen["tables"]
     )

@@ -86,6 +86,22 @@ def load_data(
     return result
 
 
+GRID_CENTRE = text("""
+    SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Extent(geom)) AS c FROM roads_vertices) s
+""")
+
+
+def grid_centre(url: str) -> tuple[float, float]:
+    """Return the centre (lon, lat) of the street grid a generation run laid at its largest town."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        lon, lat = conn.execute(GRID_CENTRE).one()
+    engine.dispose()
+    if lon is None:
+        raise ValueError(f"{make_url(url).database} holds no generated data to reuse")
+    return float(lon), float(lat)
+
+
 def run_scenarios(
     url: str,
     scale: str,
@@ -136,23 +152,24 @@ def bench(
     sites: int | None = None,
     pois: int | None = None,
     keep: bool = True,
+    reuse: bool = False,
     note: str = "",
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Run a whole benchmark at scale_name on a fresh hongtu_bench_<scale> database; return the raw run."""
+    """Run a whole benchmark at scale_name on a fresh hongtu_bench_<scale> database (or, with reuse, on the
+    data an earlier run left there); return the raw run."""
     scale = SCALES[scale_name]
     name = f"hongtu_bench_{scale_name}"
     started = time.perf_counter()
-    url = fresh_database(server_url, name)
-    generated = load_data(url, scale, seed, sites=sites, pois=pois, progress=progress)
+    if reuse:
+        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        generated, centre = None, grid_centre(url)
+    else:
+        url = fresh_database(server_url, name)
+        generated = load_data(url, scale, seed, sites=sites, pois=pois, progress=progress)
+        centre = generated.centre
     outcomes = run_scenarios(
-        url,
-        scale_name,
-        seed,
-        sampling or Sampling(),
-        root=scale.root or "",
-        centre=generated.centre,
-        only=only,
+        url, scale_name, seed, sampling or Sampling(), root=scale.root or "", centre=centre, only=only
     )
     engine = create_engine(url)
     facts = machine_facts(engine)
@@ -165,7 +182,8 @@ def bench(
         "overrides": {"sites": sites, "pois": pois},
         "machine": facts,
         "note": note,
-        "generator": generated.as_dict(),
+        "generator": generated.as_dict() if generated else None,
+        "reused_data": reuse,
         "outcomes": [o.as_dict() for o in outcomes],
         "total_s": round(time.perf_counter() - started, 1),
     }
