@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 import uuid
@@ -26,6 +27,11 @@ DATA = Path(__file__).parent / "data"
 ADMIN_TOKEN = "browser-admin-token"
 XSS_NAME = "<img src=x onerror=alert(1)>"
 PHONE = {"width": 390, "height": 844}
+# Tile servers a page may use when a test picks a tile basemap (?basemap=amap); see open_context.
+TILE_HOST_SUFFIXES = (".is.autonavi.com",)
+BLANK_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 DESKTOP = {"width": 1366, "height": 850}
 
 
@@ -67,7 +73,14 @@ def demo_engine(demo_database_url: str):
 @pytest.fixture(scope="session")
 def live_server(demo_database_url: str) -> Iterator[str]:
     """The app served on a free local port from a thread; returns its base URL."""
-    app = create_app({"DATABASE_URL": demo_database_url, "ADMIN_TOKEN": ADMIN_TOKEN, "BASEMAP": "none"})
+    app = create_app(
+        {
+            "DATABASE_URL": demo_database_url,
+            "ADMIN_TOKEN": ADMIN_TOKEN,
+            "BASEMAP": "none",
+            "CSP_IMG_SRC_EXTRA": "https://*.is.autonavi.com",
+        }
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -96,6 +109,7 @@ class Watch:
     foreign: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     requests: list[tuple[str, int]] = field(default_factory=list)
+    basemap_tiles: list[str] = field(default_factory=list)
 
 
 def open_context(chromium, live_server: str, viewport: dict, admin: bool = False):
@@ -109,6 +123,10 @@ def open_context(chromium, live_server: str, viewport: dict, admin: bool = False
         parts = urlsplit(route.request.url)
         if parts.scheme in ("data", "blob") or parts.netloc == own:
             route.continue_()
+        elif parts.netloc.endswith(TILE_HOST_SUFFIXES):
+            # An operator-configured basemap: answered here with a blank tile, never fetched.
+            watch.basemap_tiles.append(route.request.url)
+            route.fulfill(status=200, content_type="image/png", body=BLANK_PNG)
         else:
             watch.foreign.append(route.request.url)
             route.abort()

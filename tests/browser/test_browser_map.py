@@ -8,6 +8,8 @@ import pytest
 from conftest import DESKTOP, PHONE, XSS_NAME, screenshot, wait_for_layer
 from sqlalchemy import text
 
+from app import coordsys
+
 pytestmark = pytest.mark.browser
 
 SITES_IN_BOX = text("""
@@ -198,3 +200,19 @@ def test_phone_menu_opens_and_pinch_zoom_is_allowed(browse):
     viewports = page.locator("meta[name=viewport]")
     assert viewports.count() == 1
     assert "user-scalable=no" not in viewports.get_attribute("content")
+
+
+def test_a_gcj02_basemap_shifts_markers_and_boundaries(browse, demo_engine):
+    page, watch = browse("/?basemap=amap")
+    wait_for_layer(page, "sites")
+    site = _site(demo_engine, "林则徐纪念馆")
+    shown = page.evaluate(
+        "id => { const m = Hongtu.layers.sites.markers.find(m => m.siteId === id);"
+        " return m && [m.getLatLng().lng, m.getLatLng().lat]; }",
+        site.id,
+    )
+    expected = coordsys.convert(site.lon, site.lat, "wgs84", "gcj02")
+    assert shown == pytest.approx(list(expected), abs=2e-6)
+    assert abs(shown[0] - site.lon) > 0.003  # about 500 m east, as Amap draws it
+    assert watch.basemap_tiles and all("autonavi" in url for url in watch.basemap_tiles)
+    assert any("/tiles/regions/" in url and "coordsys=gcj02" in url for url, _ in watch.requests)
