@@ -73,7 +73,8 @@ class SiteFilters:
         if self.q:
             out.append(keyword_condition(self.q))
         if self.open_at is not None:
-            out.append(Condition(OPEN_AT_SQL, {"open_minute": self.open_at.minute_of_week}))
+            minute = self.open_at.minute_of_week
+            out.append(Condition(OPEN_AT_SQL, {"open_minute": minute, "open_hour": minute // 60}))
         if self.bbox is not None:
             out.append(bbox_condition(self.bbox))
         return out

@@ -61,4 +61,7 @@ def is_open(hours: dict, moment: LocalMoment) -> bool:
 
 # The SQL twin of is_open, on the alias t: open_minutes is the generated, GiST-indexed multirange of
 # the opening hours in minutes of the week (migration 0002_guide); :open_minute comes from a LocalMoment.
-OPEN_AT_SQL = "t.open_minutes @> CAST(:open_minute AS integer)"
+# open_hours (the hours of the week touched by a span) is there for the planner and its GIN index.
+OPEN_AT_SQL = (
+    "t.open_hours @> ARRAY[CAST(:open_hour AS smallint)] AND t.open_minutes @> CAST(:open_minute AS integer)"
+)

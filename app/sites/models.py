@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Computed, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import Computed, DateTime, ForeignKey, Index, Integer, SmallInteger, String, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY, INT4MULTIRANGE, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -63,5 +63,10 @@ class HeritageSite(Base):
     # Derived by PostgreSQL (migration 0002_guide): opening hours as minutes of the week, for "open at".
     open_minutes = mapped_column(
         INT4MULTIRANGE, Computed("hongtu_week_minutes(opening_hours)", persisted=True), nullable=True
+    )
+    open_hours = mapped_column(
+        ARRAY(SmallInteger),
+        Computed("hongtu_open_hours(hongtu_week_minutes(opening_hours))", persisted=True),
+        nullable=True,
     )
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
