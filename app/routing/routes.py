@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 from flask import Blueprint, Response, request, url_for
 
-from ..auth import require_admin
+from ..auth import audit, require_super_admin
 from ..db import get_session
 from ..errors import Conflict, InvalidParameter
 from ..geo import parse_choice, parse_float
@@ -65,9 +65,17 @@ def route_gpx(ref: str):
     return _download(gpx_document(body["name"], body), GPX, f"route-{body['code']}.gpx")
 
 
+def _route_state(session, route_id: int) -> dict:
+    route = queries.get_route(session, str(route_id))
+    stops = [(seq, site.code, dwell) for seq, dwell, site in queries.route_stops(session, route_id)]
+    return {**asdict(route), "stops": stops}
+
+
 def _write_route(route_id: int | None):
-    require_admin()
+    # Curated routes span regions, so only super admins write them.
+    require_super_admin()
     session = get_session()
+    before = _route_state(session, route_id) if route_id is not None else None
     fields, stops = parse_route_body(request.get_json(silent=True))
     if queries.route_code_taken(session, fields["code"], route_id if route_id is not None else -1):
         raise Conflict(f"route code {fields['code']} is taken", param="code")
@@ -87,6 +95,8 @@ def _write_route(route_id: int | None):
     else:
         queries.update_route(session, route_id, fields)
     queries.replace_stops(session, route_id, [(by_ref[ref], dwell) for ref, dwell in stops])
+    action = "create" if before is None else "update"
+    audit(session, action, "route", route_id, before, _route_state(session, route_id))
     session.commit()
     return route_id
 
@@ -100,7 +110,7 @@ def create_route():
 
 @bp.put("/routes/<ref>")
 def replace_route(ref: str):
-    require_admin()
+    require_super_admin()
     route = queries.get_route(get_session(), ref)
     _write_route(route.id)
     return route_detail(get_session(), str(route.id))
@@ -108,10 +118,12 @@ def replace_route(ref: str):
 
 @bp.delete("/routes/<ref>")
 def delete_route(ref: str):
-    require_admin()
+    require_super_admin()
     session = get_session()
     route = queries.get_route(session, ref)
+    before = _route_state(session, route.id)
     queries.delete_route(session, route.id)
+    audit(session, "delete", "route", route.id, before)
     session.commit()
     return "", 204
 
@@ -123,6 +135,8 @@ def create_plan():
     session = get_session()
     answer = plan(session, req)
     token = save_plan(session, raw, answer)
+    details = {"sites": len(answer["stops"]), "dropped": len(answer["dropped"]), "mode": req.mode}
+    audit(session, "create", "plan", token, details=details)
     session.commit()
     answer = {"token": token, "share_url": url_for("routing.get_plan", token=token), **answer}
     return answer, 201, {"Location": answer["share_url"]}
