@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound
-from ..sites.filters import REGION_SUBTREE_SQL, bbox_condition
+from ..sites.filters import bbox_condition, region_condition
 from ..sites.nearest import nearest_rows
 from ..sites.tablesql import Condition, Count, count_rows, select_page
 from ..vocab import CENTRE_DEFAULT_REACH_M
@@ -47,14 +47,14 @@ class CentreRow:
 
 
 def centre_conditions(
-    levels: Sequence[str] = (), region_adcode: str | None = None, bbox: BaseGeometry | None = None
+    levels: Sequence[str] = (), region_ids: tuple[int, ...] | None = None, bbox: BaseGeometry | None = None
 ) -> list[Condition]:
     """Return the SQL conditions for the centre filters that are set."""
     out = []
     if levels:
         out.append(Condition("t.level = ANY(:levels)", {"levels": list(levels)}))
-    if region_adcode:
-        out.append(Condition(REGION_SUBTREE_SQL, {"region_adcode": region_adcode}))
+    if region_ids is not None:
+        out.append(region_condition(region_ids))
     if bbox is not None:
         out.append(bbox_condition(bbox))
     return out

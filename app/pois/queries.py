@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound
-from ..sites.filters import REGION_SUBTREE_SQL, bbox_condition, like_pattern
+from ..sites.filters import bbox_condition, like_pattern, region_condition
 from ..sites.nearest import nearest_rows
 from ..sites.tablesql import Condition, Count, count_rows, select_page
 
@@ -41,7 +41,7 @@ class PoiRow:
 
 def poi_conditions(
     categories: Sequence[str] = (),
-    region_adcode: str | None = None,
+    region_ids: tuple[int, ...] | None = None,
     bbox: BaseGeometry | None = None,
     q: str | None = None,
 ) -> list[Condition]:
@@ -49,8 +49,8 @@ def poi_conditions(
     out = []
     if categories:
         out.append(Condition("t.category = ANY(:categories)", {"categories": list(categories)}))
-    if region_adcode:
-        out.append(Condition(REGION_SUBTREE_SQL, {"region_adcode": region_adcode}))
+    if region_ids is not None:
+        out.append(region_condition(region_ids))
     if bbox is not None:
         out.append(bbox_condition(bbox))
     if q:

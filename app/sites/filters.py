@@ -11,13 +11,9 @@ from .nearest import Condition
 
 # A city adcode covers its districts through the region tree (parent_id), not through adcode prefixes:
 # districts that were re-coded or moved between cities still belong to the city that holds them.
-REGION_SUBTREE_SQL = """t.region_id IN (
-    WITH RECURSIVE sub AS (
-        SELECT id, 0 AS depth FROM regions WHERE adcode = :region_adcode
-        UNION ALL
-        SELECT g.id, sub.depth + 1 FROM regions g JOIN sub ON g.parent_id = sub.id WHERE sub.depth < 8
-    )
-    SELECT id FROM sub)"""
+# The subtree is read first (queries.region_subtree_ids) so the planner sees the real list of ids.
+REGION_SQL = "t.region_id = ANY(CAST(:region_ids AS integer[]))"
+
 
 # ILIKE over the three texts uses the trigram GIN indexes; <% (word similarity) adds typo tolerance.
 KEYWORD_SQL = r"""t.name ILIKE :q_like ESCAPE '\' OR t.address ILIKE :q_like ESCAPE '\'
@@ -42,6 +38,11 @@ def bbox_condition(bbox: BaseGeometry) -> Condition:
     return Condition(BBOX_SQL, {"bbox_x1": x1, "bbox_y1": y1, "bbox_x2": x2, "bbox_y2": y2})
 
 
+def region_condition(region_ids: tuple[int, ...]) -> Condition:
+    """Return the condition that t lies in one of region_ids (a region subtree)."""
+    return Condition(REGION_SQL, {"region_ids": list(region_ids)})
+
+
 def keyword_condition(q: str) -> Condition:
     """Return the substring-or-fuzzy match of q over name, address and intro."""
     return Condition(KEYWORD_SQL, {"q": q, "q_like": like_pattern(q)})
@@ -51,7 +52,7 @@ def keyword_condition(q: str) -> Condition:
 class SiteFilters:
     """What a site search may be narrowed by; empty tuples and None mean no restriction."""
 
-    region_adcode: str | None = None
+    region_ids: tuple[int, ...] | None = None  # a region and all regions below it
     categories: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
@@ -62,8 +63,8 @@ class SiteFilters:
     def conditions(self) -> list[Condition]:
         """Return the SQL conditions on the alias t for every filter that is set."""
         out: list[Condition] = []
-        if self.region_adcode:
-            out.append(Condition(REGION_SUBTREE_SQL, {"region_adcode": self.region_adcode}))
+        if self.region_ids is not None:
+            out.append(region_condition(self.region_ids))
         if self.categories:
             out.append(Condition("t.category = ANY(:categories)", {"categories": list(self.categories)}))
         if self.levels:

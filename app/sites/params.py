@@ -11,11 +11,11 @@ from shapely.geometry import Point
 
 from .. import vocab
 from ..db import get_session
-from ..errors import InvalidBody, InvalidParameter, NotFound
+from ..errors import InvalidBody, InvalidParameter
 from ..geo import parse_bbox, parse_choice, parse_float, parse_int, parse_point
-from ..regions.queries import get_region
 from .filters import SiteFilters
 from .hours import now_moment, parse_open_at
+from .queries import region_subtree_ids
 
 FORMATS = ("json", "geojson")
 MAX_LIST_ITEMS = 50
@@ -76,18 +76,17 @@ def parse_paging(args: Mapping[str, str], *, default_limit: int = 20, max_limit:
     )
 
 
-def parse_region(args: Mapping[str, str], name: str = "region") -> str | None:
-    """Return the adcode in args[name] after checking that the region exists; 400 naming it otherwise."""
+def parse_region(args: Mapping[str, str], name: str = "region") -> tuple[int, ...] | None:
+    """Return the ids of the region whose adcode is args[name] and of all regions below it; 400 if unknown."""
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
     if not (raw.isascii() and raw.isdigit() and len(raw) in (6, 9, 12)):
         raise InvalidParameter(f"{name} must be an adcode of 6, 9 or 12 digits, got {raw[:20]!r}", param=name)
-    try:
-        get_region(get_session(), raw)
-    except NotFound:
-        raise InvalidParameter(f"no region has adcode {raw}", param=name) from None
-    return raw
+    ids = region_subtree_ids(get_session(), raw)
+    if not ids:
+        raise InvalidParameter(f"no region has adcode {raw}", param=name)
+    return ids
 
 
 def parse_keyword(args: Mapping[str, str], name: str = "q") -> str | None:
@@ -108,7 +107,7 @@ def parse_site_filters(args: Mapping[str, str], coordsys: str) -> SiteFilters:
     elif parse_flag(args, "open_now"):
         open_at = now_moment()
     return SiteFilters(
-        region_adcode=parse_region(args),
+        region_ids=parse_region(args),
         categories=parse_choices(args, "category", vocab.SITE_CATEGORIES),
         levels=parse_choices(args, "level", vocab.SITE_LEVELS),
         tags=parse_texts(args, "tag"),

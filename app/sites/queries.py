@@ -123,10 +123,12 @@ def search_sites(
     limit: int = 20,
     offset: int = 0,
     origin: Point | None = None,
+    few: bool = False,
 ) -> list[SiteSummary]:
     """Return one page of sites matching filters, in sort order; distances in metres from origin if given.
 
     sort=distance needs origin and is exact on the spheroid (see nearest.sql); the others are SORTS.
+    few, when a count found at most a few thousand matches, filters before sorting (tablesql._fenced).
     """
     if sort == "distance":
         if origin is None:
@@ -146,6 +148,7 @@ def search_sites(
         limit=limit,
         offset=offset,
         params=params,
+        few=few,
     )
     return [SiteSummary(**row) for row in rows]
 
@@ -158,6 +161,7 @@ def search_sites_features(
     limit: int = 20,
     offset: int = 0,
     origin: Point | None = None,
+    few: bool = False,
 ) -> str:
     """Return the page search_sites would give, as the JSON text of GeoJSON Features (EPSG:4326).
 
@@ -174,7 +178,15 @@ def search_sites_features(
         params.update(q=filters.q, q_like=like_pattern(filters.q or ""))
     feature = SUMMARY_FEATURE.format(distance=DISTANCE_PROPERTY if origin is not None else "")
     features, _ = select_page_features(
-        session, TABLE, feature, filters.conditions(), SORTS[sort], limit=limit, offset=offset, params=params
+        session,
+        TABLE,
+        feature,
+        filters.conditions(),
+        SORTS[sort],
+        limit=limit,
+        offset=offset,
+        params=params,
+        few=few,
     )
     return features
 
@@ -211,6 +223,21 @@ def nearby_sites(
 def count_sites(session: Session, filters: SiteFilters, exact_max: int = 10_000) -> Count:
     """Return the number of sites matching filters, exact up to exact_max and estimated beyond it."""
     return count_rows(session, TABLE, filters.conditions(), exact_max)
+
+
+REGION_SUBTREE_IDS = text("""
+    WITH RECURSIVE sub AS (
+        SELECT id, 0 AS depth FROM regions WHERE adcode = :adcode
+        UNION ALL
+        SELECT g.id, sub.depth + 1 FROM regions g JOIN sub ON g.parent_id = sub.id WHERE sub.depth < 8
+    )
+    SELECT id FROM sub ORDER BY id
+""")
+
+
+def region_subtree_ids(session: Session, adcode: str) -> tuple[int, ...]:
+    """Return the ids of region adcode and of every region below it in the tree; empty if unknown."""
+    return tuple(session.execute(REGION_SUBTREE_IDS, {"adcode": adcode}).scalars())
 
 
 GET_SITE = text(f"SELECT {DETAIL_COLUMNS} FROM {TABLE} t WHERE t.id = :id")

@@ -114,7 +114,11 @@ def list_sites():
         "links": _page_links(count.total, paging.limit, paging.offset),
     }
     page = {"sort": sort, "limit": paging.limit, "offset": paging.offset, "origin": origin}
-    if fmt == "geojson" and dst == "wgs84" and sort != "distance":
+    if sort == "distance":
+        return collection_response(search_sites(session, filters, **page), summary_properties, fmt, dst, meta)
+    # An exact count means few matches: the page query then filters first and sorts after.
+    page["few"] = not count.is_estimate
+    if fmt == "geojson" and dst == "wgs84":
         # Large GeoJSON pages are assembled by PostGIS and passed through untouched.
         return raw_collection_response(search_sites_features(session, filters, **page), dst, meta)
     rows = search_sites(session, filters, **page)

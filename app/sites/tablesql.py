@@ -37,10 +37,23 @@ def where(conditions: Sequence[Condition]) -> tuple[str, dict[str, Any]]:
     return sql, params
 
 
+def _fenced(table: str, filters: str, few: bool) -> tuple[str, str]:
+    """Return the FROM source and WHERE text, fencing the filters off when few rows match.
+
+    With LIMIT, the planner likes to walk the index of the ORDER BY and filter as it goes, which
+    reads the whole table when the filters match almost nothing.  When a count has shown that few rows
+    match, OFFSET 0 keeps the filters in a subquery, served by their own indexes, sorted afterwards.
+    """
+    if not few:
+        return table, filters
+    return f"(SELECT * FROM {table} t WHERE {filters} OFFSET 0)", "TRUE"
+
+
 @functools.cache
-def _page_statement(table: str, columns: str, filters: str, order: str) -> TextClause:
+def _page_statement(table: str, columns: str, filters: str, order: str, few: bool = False) -> TextClause:
+    source, condition = _fenced(table, filters, few)
     return text(
-        f"SELECT {columns} FROM {table} t WHERE {filters} ORDER BY {order} LIMIT :limit OFFSET :offset"
+        f"SELECT {columns} FROM {source} t WHERE {condition} ORDER BY {order} LIMIT :limit OFFSET :offset"
     )
 
 
@@ -54,20 +67,25 @@ def select_page(
     limit: int,
     offset: int = 0,
     params: dict[str, Any] | None = None,
+    few: bool = False,
 ) -> list[RowMapping]:
-    """Return one page of rows of table matching conditions in order (all three are our own SQL)."""
+    """Return one page of rows of table matching conditions in order (all three are our own SQL).
+
+    few says a count found at most a few thousand matches (see _fenced).
+    """
     filters, bound = where(conditions)
     bound.update(params or {}, limit=limit, offset=offset)
-    return list(session.execute(_page_statement(table, columns, filters, order), bound).mappings())
+    return list(session.execute(_page_statement(table, columns, filters, order, few), bound).mappings())
 
 
 @functools.cache
-def _features_statement(table: str, feature: str, filters: str, order: str) -> TextClause:
+def _features_statement(table: str, feature: str, filters: str, order: str, few: bool = False) -> TextClause:
     # row_number() follows the page's own order, so json_agg keeps it without a second sort.
+    source, condition = _fenced(table, filters, few)
     return text(
         f"SELECT coalesce(json_agg(p.feature ORDER BY p.n), '[]'::json)::text, count(*) FROM ("
         f"SELECT {feature} AS feature, row_number() OVER (ORDER BY {order}) AS n "
-        f"FROM {table} t WHERE {filters} ORDER BY {order} LIMIT :limit OFFSET :offset) AS p"
+        f"FROM {source} t WHERE {condition} ORDER BY {order} LIMIT :limit OFFSET :offset) AS p"
     )
 
 
@@ -81,6 +99,7 @@ def select_page_features(
     limit: int,
     offset: int = 0,
     params: dict[str, Any] | None = None,
+    few: bool = False,
 ) -> tuple[str, int]:
     """Return one page of table as the JSON text of a GeoJSON features array, and its length.
 
@@ -91,7 +110,7 @@ def select_page_features(
     """
     filters, bound = where(conditions)
     bound.update(params or {}, limit=limit, offset=offset)
-    features, count = session.execute(_features_statement(table, feature, filters, order), bound).one()
+    features, count = session.execute(_features_statement(table, feature, filters, order, few), bound).one()
     return features, count
 
 
