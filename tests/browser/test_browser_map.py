@@ -29,7 +29,7 @@ def _site(demo_engine, name: str):
 def _open_popup_of(page, site) -> str:
     """Zoom to a site, click its marker and return the popup's text."""
     loads = page.evaluate("Hongtu.loads.sites || 0")
-    page.evaluate(f"Hongtu.map.setView([{site.lat}, {site.lon}], 18)")
+    page.evaluate(f"() => {{ Hongtu.map.setView([{site.lat}, {site.lon}], 18); }}")
     page.wait_for_function("n => (Hongtu.loads.sites || 0) > n", arg=loads, timeout=10_000)
     page.locator(f".hongtu-site-icon[title='{site_title(page, site)}']").first.click()
     popup = page.locator(".leaflet-popup-content .site-name")
@@ -106,7 +106,7 @@ def test_admin_layers_draw_for_admins_only(browse):
     page.evaluate("() => { Hongtu.map.setView([26.08, 119.30], 12); }")
     wait_for_layer(page, "zones")
     assert page.evaluate("'zones' in Hongtu.layers")
-    page.evaluate("Hongtu.map.addLayer(Hongtu.layers.blind_zones)")
+    page.evaluate("() => { Hongtu.map.addLayer(Hongtu.layers.blind_zones); }")
     wait_for_layer(page, "blind_zones", timeout_ms=30_000)
     assert page.evaluate("Hongtu.layers.blind_zones.getLayers().length") > 0
     screenshot(page, "home-admin")
@@ -132,11 +132,11 @@ def test_plan_page_turns_picked_sites_into_a_route_line(browse, demo_engine):
     first = _site(demo_engine, "林则徐纪念馆")
     second = _site(demo_engine, "林则徐出生地")
     # Pick the first site through its popup, the second straight into the stored plan.
-    page.evaluate(f"Hongtu.map.setView([{first.lat}, {first.lon}], 18)")
+    page.evaluate(f"() => {{ Hongtu.map.setView([{first.lat}, {first.lon}], 18); }}")
     page.wait_for_function("() => (Hongtu.loads.sites || 0) > 1", timeout=10_000)
-    page.evaluate("id => Hongtu.layers.sites.markers.find(m => m.siteId === id).openPopup()", first.id)
+    page.evaluate("id => { Hongtu.layers.sites.markers.find(m => m.siteId === id).openPopup(); }", first.id)
     page.locator(f".leaflet-popup-content [data-plan-add='{first.id}']").click()
-    page.evaluate("s => Hongtu.plan.add(s)", {"id": second.id, "name": "林则徐出生地"})
+    page.evaluate("s => { Hongtu.plan.add(s); }", {"id": second.id, "name": "林则徐出生地"})
     assert page.locator("#plan-list li").count() == 2
     # Both sites close on Mondays: plan for a Saturday at least two days ahead.
     day = date.today() + timedelta(days=2)
