@@ -69,6 +69,23 @@ def test_nearest_with_a_filter_equals_brute_force(session, random_sites):
         assert [s.code for s in got] == expected
 
 
+def test_a_rare_filter_is_ranked_over_its_few_matches(session, random_sites):
+    session.execute(
+        text("UPDATE heritage_sites SET tags = '{稀有}' WHERE code IN ('R-7', 'R-77', 'R-777', 'R-3777')")
+    )
+    brute = text("""SELECT code FROM heritage_sites WHERE '稀有' = ANY(tags)
+                    ORDER BY ST_Distance(geom::geography, ST_GeogFromText('POINT(12 60)')), id""")
+    expected = list(session.execute(brute).scalars())
+    got = nearby_sites(session, Point(12.0, 60.0), SiteFilters(tags=("稀有",)), k=10)
+    assert [s.code for s in got] == expected and len(expected) == 4
+    assert [
+        s.code for s in nearby_sites(session, Point(12.0, 60.0), SiteFilters(tags=("稀有",)), k=2)
+    ] == expected[:2]
+    for site in got:
+        lon, lat = site.geometry["coordinates"]
+        assert site.distance_m == pytest.approx(geodesic_m(12.0, 60.0, lon, lat), rel=0.005)
+
+
 def test_radius_search_returns_exactly_the_sites_within_it(session, random_sites):
     origin = Point(12.0, 60.0)
     found = nearby_sites(session, origin, k=None, radius_m=30_000, limit=1000)

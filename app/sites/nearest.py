@@ -11,9 +11,27 @@ from sqlalchemy import RowMapping, TextClause, text
 from sqlalchemy.orm import Session
 
 from ..geo import ewkt
-from .tablesql import Condition, where
+from .tablesql import Condition, count_capped, where
 
 _SQL = Path(__file__).with_name("sql") / "nearest.sql"
+
+
+# Filters matching at most this many rows are ranked by brute force over their matches: the KNN walk
+# would otherwise visit most of the index looking for rows that hardly exist (open now, at night).
+FEW_MATCHES = 1000
+
+RANK_FEW = """
+SELECT {columns}, ST_Distance(t.geom::geography, CAST(:origin AS geography)) AS distance_m
+FROM (SELECT * FROM {table} t WHERE {filters} OFFSET 0) AS t
+WHERE CAST(:max_m AS float8) IS NULL OR ST_DWithin(t.geom::geography, CAST(:origin AS geography), :max_m)
+ORDER BY distance_m, t.id
+LIMIT :k - :skip OFFSET :skip
+"""
+
+
+@functools.cache
+def _few_statement(table: str, columns: str, filters: str) -> TextClause:
+    return text(RANK_FEW.format(table=table, columns=columns, filters=filters))
 
 
 @functools.cache
@@ -50,4 +68,7 @@ def nearest_rows(
         raise ValueError("a radius search needs max_m")
     filters, params = where(conditions)
     params.update(origin=ewkt(origin), use_knn=knn, k=skip + limit, max_m=max_m, skip=skip)
-    return list(session.execute(nearest_statement(table, columns, filters), params).mappings())
+    statement = nearest_statement(table, columns, filters)
+    if knn and conditions and count_capped(session, table, conditions, FEW_MATCHES + 1) <= FEW_MATCHES:
+        statement = _few_statement(table, columns, filters)
+    return list(session.execute(statement, params).mappings())

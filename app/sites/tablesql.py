@@ -118,15 +118,20 @@ COUNT_CAPPED = "SELECT count(*) FROM (SELECT 1 FROM {table} t WHERE {filters} LI
 COUNT_PLAN = "EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} t WHERE {filters}"
 
 
+def count_capped(session: Session, table: str, conditions: Sequence[Condition], cap: int) -> int:
+    """Return how many rows of table match conditions, counting no further than cap."""
+    sql, params = where(conditions)
+    statement = text(COUNT_CAPPED.format(table=table, filters=sql))
+    return session.execute(statement, {**params, "cap": cap}).scalar_one()
+
+
 def count_rows(session: Session, table: str, conditions: Sequence[Condition], exact_max: int) -> Count:
     """Return how many rows of table match: exact up to exact_max, else the planner's estimate.
 
     Counting stops after exact_max + 1 rows, so the cost is bounded however large the table grows.
     """
     sql, params = where(conditions)
-    exact = session.execute(
-        text(COUNT_CAPPED.format(table=table, filters=sql)), {**params, "cap": exact_max + 1}
-    ).scalar_one()
+    exact = count_capped(session, table, conditions, exact_max + 1)
     if exact <= exact_max:
         return Count(exact, False)
     plan = session.execute(text(COUNT_PLAN.format(table=table, filters=sql)), params).scalar_one()
