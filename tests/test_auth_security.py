@@ -103,3 +103,20 @@ def test_nul_characters_are_a_400_naming_the_parameter(client, admin_headers):
         content_type="application/json",
     )
     assert response.status_code == 400 and response.get_json()["errors"][0]["param"] == "body"
+
+
+def test_every_json_write_has_its_geometry_limited(app, client, admin_headers):
+    app.config["GEOMETRY_MAX_VERTICES"] = 100
+    ring = [[119 + i * 1e-5, 26 + (i % 2) * 1e-5] for i in range(150)] + [[119, 26]]
+    feature = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}, "properties": {}}
+    response = client.post("/api/v1/zones", json=feature, headers=admin_headers)
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["param"] == "geometry"
+    wide = {
+        "type": "FeatureCollection",
+        "features": [{**feature, "geometry": {"type": "LineString", "coordinates": [[80, 20], [130, 45]]}}],
+    }
+    response = client.post("/api/v1/sites", json=wide, headers=admin_headers)
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["param"] == "features[0].geometry"
+    assert "spans 50.000°" in response.get_json()["detail"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import shapely
@@ -41,6 +42,59 @@ def check_geometry(
             param=param,
         )
     return geom
+
+
+GEOMETRY_TYPES = frozenset(
+    {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
+)
+
+
+def _positions(coordinates: Any) -> Iterator[tuple[float, float]]:
+    """Yield the (x, y) of every position in a GeoJSON coordinates array, however deeply nested."""
+    stack = [coordinates]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, list) or not item:
+            continue
+        if isinstance(item[0], int | float) and not isinstance(item[0], bool):
+            if len(item) >= 2 and isinstance(item[1], int | float):
+                yield float(item[0]), float(item[1])
+        else:
+            stack.extend(item)
+
+
+def geometries_in(document: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Yield (path, coordinates) of every GeoJSON geometry object inside a parsed JSON document."""
+    if isinstance(document, dict):
+        if document.get("type") in GEOMETRY_TYPES and "coordinates" in document:
+            yield path or "geometry", document["coordinates"]
+        for key, value in document.items():
+            if isinstance(value, dict | list):
+                yield from geometries_in(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(document, list):
+        for i, value in enumerate(document):
+            if isinstance(value, dict | list):
+                yield from geometries_in(value, f"{path}[{i}]")
+
+
+def check_json_geometries(document: Any, max_vertices: int, max_extent_deg: float) -> None:
+    """Raise InvalidBody, naming its path, for a geometry in document with too many vertices or too wide."""
+    for path, coordinates in geometries_in(document):
+        xs, ys, count = [], [], 0
+        for x, y in _positions(coordinates):
+            count += 1
+            if count > max_vertices:
+                raise InvalidBody(
+                    f"{path} has more than {max_vertices} vertices (simplify it first)", param=path
+                )
+            xs.append(x)
+            ys.append(y)
+        if count and (max(xs) - min(xs) > max_extent_deg or max(ys) - min(ys) > max_extent_deg):
+            raise InvalidBody(
+                f"{path} spans {max(xs) - min(xs):.3f}° × {max(ys) - min(ys):.3f}°;"
+                f" at most {max_extent_deg:g}° each way is accepted",
+                param=path,
+            )
 
 
 def json_body() -> dict[str, Any]:

@@ -8,6 +8,7 @@ from flask import Flask, Response, current_app, g, request
 
 from ..errors import ApiError, InvalidBody, InvalidParameter
 from .identity import current_user
+from .limits import check_json_geometries
 
 
 class PayloadTooLarge(ApiError):
@@ -97,6 +98,17 @@ def init_app(app: Flask) -> None:
                 raise InvalidParameter(f"{name[:40]!r} contains a NUL character", param=name[:40])
         if request.is_json and request.content_length and b"\\u0000" in request.get_data(cache=True):
             raise InvalidBody("the JSON body contains a NUL character (\\u0000)", param="body")
+
+    @app.before_request
+    def _limit_geometries() -> None:
+        # Every JSON write is checked here, so no endpoint can forget; file imports are checked per row.
+        if request.method in ("POST", "PUT", "PATCH") and request.is_json and not is_import_request():
+            document = request.get_json(silent=True)
+            if document is not None:
+                config = app.config
+                check_json_geometries(
+                    document, config["GEOMETRY_MAX_VERTICES"], config["GEOMETRY_MAX_EXTENT_DEG"]
+                )
 
     @app.after_request
     def _headers(response: Response) -> Response:
