@@ -156,3 +156,31 @@ def test_stale_and_refresh(client, admin_headers, grid, session):
     done = client.post("/api/v1/coverage/refresh", headers=admin_headers).get_json()["refreshed"]
     assert done["990100"]["blind_cells"] >= 1
     assert client.get("/api/v1/coverage/stale", headers=admin_headers).get_json()["stale"] == []
+
+
+def test_what_a_user_can_type_never_answers_500(client, admin_headers, grid, session):
+    # A region stored with an empty outline exists but has nothing to cut into cells.
+    session.execute(
+        text(
+            "INSERT INTO regions (adcode, name, level, parent_id, geom) "
+            "SELECT '990103', '无界区', 'district', id, ST_GeomFromText('MULTIPOLYGON EMPTY', 4326) "
+            "FROM regions WHERE adcode = '990100'"
+        )
+    )
+    bare = client.get("/api/v1/coverage/990103", headers=admin_headers)
+    assert bare.status_code == 409 and bare.mimetype == "application/problem+json"
+    assert client.get("/api/v1/coverage/990103/children", headers=admin_headers).status_code == 409
+    assert client.get("/api/v1/coverage/990100", headers=admin_headers).status_code == 200
+    for url in (
+        "/api/v1/coverage/snapshots/99999999999999999999",
+        "/api/v1/coverage/snapshots/0",
+        "/api/v1/coverage/990100/layers/blind?snapshot=99999999999999999999",
+        "/api/v1/coverage/990100/findings?region=990100%00",
+        "/api/v1/coverage/%E4%B8%80%E4%BA%8C%E4%B8%89%E5%9B%9B%E4%BA%94%E5%85%AD",
+        "/api/v1/coverage/990100/layers/blind?snapshot=1e3",
+        "/api/v1/coverage/990100?tolerance_m2=1e309",
+        "/api/v1/coverage/999999999999/history",
+    ):
+        response = client.get(url, headers=admin_headers)
+        assert 400 <= response.status_code < 500, (url, response.status_code)
+        assert response.mimetype == "application/problem+json", url

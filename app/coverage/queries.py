@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
-from ..errors import NotFound
+from ..errors import Conflict, NotFound
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
@@ -159,9 +159,21 @@ def prepare_scope(session: Session, region_id: int) -> None:
 
 # --- cells ------------------------------------------------------------------------------------------
 
+# One transaction at a time refreshes a region: the dashboard asks for a report, its children and its
+# layers at once, and each would otherwise cut the same grid and store the same cells. The lock is held
+# until commit, so a waiting request reads the committed cells (READ COMMITTED) and finds nothing stale.
+LOCK_REGION = text("SELECT pg_advisory_xact_lock(hashtext('coverage:' || CAST(:adcode AS text)))")
+
+
+def lock_regions(session: Session, adcodes: list[str]) -> None:
+    """Wait for, then hold until commit, the refresh lock of each region (in adcode order, no deadlock)."""
+    for adcode in sorted(set(adcodes)):
+        session.execute(LOCK_REGION, {"adcode": adcode})
+
+
 GRID_OF = text("SELECT cell_deg, cells FROM coverage_grids WHERE region_id = :region_id")
 ZONE_DENSITY = text("""
-    SELECT (SELECT count(*) FROM zones z WHERE z.geom && g.geom) AS zones,
+    SELECT g.adcode, (SELECT count(*) FROM zones z WHERE z.geom && g.geom) AS zones,
            (ST_XMax(g.geom) - ST_XMin(g.geom)) * (ST_YMax(g.geom) - ST_YMin(g.geom)) AS box_deg2,
            greatest(ST_XMax(g.geom) - ST_XMin(g.geom), ST_YMax(g.geom) - ST_YMin(g.geom)) AS side_deg
     FROM regions g WHERE g.id = :region_id
@@ -185,6 +197,9 @@ def has_cells(session: Session, region_id: int) -> bool:
 def cell_size_deg(session: Session, region_id: int) -> float:
     """Return a grid side in degrees that puts about ZONES_PER_CELL zones in a cell (density today)."""
     row = session.execute(ZONE_DENSITY, {"region_id": region_id}).one()
+    if row.side_deg is None:
+        # A region imported without an outline (or with an empty one) has no ground to cut.
+        raise Conflict(f"region {row.adcode} has no boundary to analyse; import its outline first")
     if row.zones == 0 or row.box_deg2 <= 0:
         return max(row.side_deg, 1e-4)
     side = math.sqrt(row.box_deg2 * ZONES_PER_CELL / row.zones)

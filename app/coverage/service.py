@@ -144,6 +144,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 def refresh_region(session: Session, region: RegionRef, *, rebuild: bool = False) -> RefreshStats:
     """Bring the region's stored pieces up to date: cut cells if needed, recompute only what is stale."""
     started = time.perf_counter()
+    queries.lock_regions(session, [region.adcode])
     built = 0
     if rebuild or not queries.has_cells(session, region.id):
         built = queries.build_cells(session, region.id, queries.cell_size_deg(session, region.id))
@@ -157,10 +158,10 @@ def refresh_region(session: Session, region: RegionRef, *, rebuild: bool = False
 
 def refresh_stale(session: Session) -> dict[str, RefreshStats]:
     """Recompute the stale cells of every analysed region; return what each refresh did by adcode."""
-    return {
-        stale.adcode: refresh_region(session, queries.get_region_ref(session, stale.adcode))
-        for stale in queries.stale_regions(session)
-    }
+    regions = queries.stale_regions(session)
+    # All locks first, in order: taking them one by one between refreshes could deadlock with a report.
+    queries.lock_regions(session, [r.adcode for r in regions])
+    return {r.adcode: refresh_region(session, queries.get_region_ref(session, r.adcode)) for r in regions}
 
 
 def mark_stale_for_geometry(session: Session, geom_ewkt: str, reach_m: float | None = None) -> None:

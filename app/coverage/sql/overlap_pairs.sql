@@ -19,4 +19,5 @@ INSERT INTO coverage_overlaps (zone_a, zone_b, geom, area_m2)
 SELECT zone_a, zone_b, geom, ST_Area(CAST(geom AS geography))
 FROM shared
 WHERE NOT ST_IsEmpty(geom)
+ORDER BY zone_a, zone_b
 ON CONFLICT DO NOTHING

@@ -2,6 +2,8 @@
 -- for every zone listed in the temporary table coverage_stale_zones. The region outline is cut into
 -- small pieces first (coverage_region_pieces), so a boundary zone is compared with a few hundred
 -- vertices instead of the whole district outline; a zone inside one piece costs one prepared test.
+-- Facts are global, so two regions refreshed at once may compute the same stale zone: the second
+-- writer skips it, and rows go in zone order so two such writers never wait on each other in a cycle.
 INSERT INTO coverage_zone_facts (zone_id, area_m2, spill, spill_m2)
 SELECT z.id, ST_Area(CAST(z.geom AS geography)), s.spill, COALESCE(ST_Area(CAST(s.spill AS geography)), 0)
 FROM coverage_stale_zones t
@@ -17,3 +19,5 @@ CROSS JOIN LATERAL (
               FROM coverage_region_pieces p WHERE p.region_id = z.region_id AND p.geom && z.geom)
     END AS spill
 ) s
+ORDER BY z.id
+ON CONFLICT (zone_id) DO NOTHING
