@@ -261,11 +261,13 @@ def refresh_reach(session: Session, region_id: int, defaults: dict[str, float]) 
     if not session.execute(STALE_REACH_CELLS, {"region_id": region_id}).scalar_one():
         return 0
     prepare_discs(session, region_id, {}, defaults, only_stale=True)
+    # MATERIALIZED: the SET list names the gap twice, and an inlined query would compute it twice.
     sql = text(f"""
+        WITH g AS MATERIALIZED ({sql_file("reach_gaps")})
         UPDATE coverage_cells c
         SET reach_gap = g.gap, reach_gap_m2 = COALESCE(ST_Area(CAST(g.gap AS geography)), 0),
             reach_stale = false, computed_at = now()
-        FROM ({sql_file("reach_gaps")}) g
+        FROM g
         WHERE c.id = g.id
     """)
     return session.execute(sql, {"region_id": region_id, "only_stale": True, **_OVERLAY}).rowcount

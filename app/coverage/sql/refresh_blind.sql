@@ -2,7 +2,8 @@
 -- every stale cell of region :region_id: the cell minus the union of the zones whose box meets it,
 -- by coverage_uncovered (migration 0003_coverage), which snap-rounds to :grid_deg degrees when needed.
 -- Any zone counts, whatever region it is assigned to: coverage is about the ground, not the books.
-WITH computed AS (
+-- MATERIALIZED: the SET list names the result twice, and an inlined CTE would compute it twice.
+WITH computed AS MATERIALIZED (
     SELECT c.id, coverage_uncovered(c.geom, 'zones', :grid_deg, :clip_vertices) AS blind
     FROM coverage_cells c
     WHERE c.region_id = :region_id AND c.blind_stale

@@ -18,6 +18,8 @@ CROSS JOIN LATERAL (
                      'SRID=4326;MULTIPOLYGON EMPTY'::geometry)
               FROM coverage_region_pieces p WHERE p.region_id = z.region_id AND p.geom && z.geom)
     END AS spill
+    -- OFFSET 0 keeps the subquery whole: pulled up, the spill would be computed once per use.
+    OFFSET 0
 ) s
 ORDER BY z.id
 ON CONFLICT (zone_id) DO NOTHING
