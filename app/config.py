@@ -51,6 +51,9 @@ class Config:
         self.MAP_HOME_REGION = env("HONGTU_MAP_HOME_REGION", "350100")
         self.PROBLEM_TYPE_BASE = env("HONGTU_PROBLEM_TYPE_BASE", "https://hongtu.example/problems/")
         self.NEARBY_MAX_RADIUS_M = float(env("HONGTU_NEARBY_MAX_RADIUS_M", 50_000))
+        self.NEARBY_MAX_K = int(env("HONGTU_NEARBY_MAX_K", 100))
+        # Past this many matches a list answers the planner's estimate, flagged count_is_estimate.
+        self.COUNT_EXACT_MAX = int(env("HONGTU_COUNT_EXACT_MAX", 10_000))
         self.SLOW_QUERY_MS = float(env("HONGTU_SLOW_QUERY_MS", 200))
         # Grid zone codes: DB11/T 2157-2023 style, 6 district + 3 street + 3 community + 3 sequence digits.
         self.ZONE_CODE_PATTERN = env("HONGTU_ZONE_CODE_PATTERN")
