@@ -11,17 +11,7 @@ from alembic.migration import MigrationContext
 from geoalchemy2 import alembic_helpers
 
 from app.models import metadata
-
-FOUNDATION = {
-    "regions",
-    "organizations",
-    "zones",
-    "heritage_sites",
-    "service_centres",
-    "pois",
-    "routes",
-    "route_stops",
-}
+from tests.test_migrations import TABLES as FOUNDATION
 
 
 def _include(obj, name, type_, reflected, compare_to):
