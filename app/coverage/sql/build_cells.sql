@@ -18,17 +18,26 @@ parts AS (
 -- What lies in no child, found piece by piece: a piece inside one child (a prepared test) is skipped,
 -- and a piece on a child's edge loses only the children cut a little beyond its box (the cut edges
 -- stay outside the piece). Subtracting the union of whole district outlines took most of a build.
-region_pieces AS (
-    SELECT ST_Subdivide(r.geom, :max_vertices) AS geom FROM r
+region_pieces AS MATERIALIZED (
+    SELECT row_number() OVER () AS n, geom FROM (SELECT ST_Subdivide(r.geom, :max_vertices) AS geom FROM r) d
 ),
-leftover AS (
+-- Child by child, so ST_Covers keeps one child outline prepared while it tests the pieces.
+inside AS MATERIALIZED (
+    SELECT DISTINCT x.n FROM kids k
+    CROSS JOIN LATERAL (SELECT rp.n FROM region_pieces rp
+                        WHERE rp.geom && k.geom AND ST_Covers(k.geom, rp.geom)) x
+),
+-- MATERIALIZED: the planner would otherwise subtract twice per piece.
+edge_pieces AS MATERIALIZED (
+    SELECT rp.geom FROM region_pieces rp WHERE rp.n NOT IN (SELECT n FROM inside)
+),
+leftover AS MATERIALIZED (
     SELECT NULL::integer AS child_id,
            ST_CollectionExtract(ST_Difference(rp.geom, COALESCE(
                (SELECT ST_Union(ST_Intersection(k.geom, ST_Expand(ST_Envelope(rp.geom), 1e-7)))
                 FROM kids k WHERE k.geom && rp.geom),
                'SRID=4326;POLYGON EMPTY'::geometry)), 3) AS geom
-    FROM region_pieces rp
-    WHERE NOT EXISTS (SELECT 1 FROM kids k WHERE k.geom && rp.geom AND ST_Covers(k.geom, rp.geom))
+    FROM edge_pieces rp
 ),
 pieces AS (
     SELECT child_id, ST_Subdivide(geom, :max_vertices) AS geom
