@@ -49,8 +49,11 @@ IDS_SQL = text("""
            (SELECT code FROM routes ORDER BY id LIMIT 1) AS route_code,
            (SELECT min(id) FROM zones) AS zone_id,
            (SELECT code FROM zones ORDER BY id LIMIT 1) AS zone_code,
-           (SELECT min(id) FROM users) AS user_id
+           (SELECT min(id) FROM users) AS user_id,
+           (SELECT min(id) FROM heritage_sites
+            WHERE jsonb_array_length(coalesce(opening_hours -> 'wed', '[]')) > 0) AS open_site
 """)
+WEDNESDAY_10 = "2026-11-25T10:00:00+08:00"
 # Routes that serve files from the checkout (vendored libraries, the pages' own scripts), never rows.
 FILE_ROUTES = {"/static/vendor/<package>/<path:path>", "/static/maps/<path:path>"}
 ROLES = ("visitor", "member")
@@ -179,11 +182,10 @@ def walk(demo, headers):
     for c in collections:
         features = client.get(f"/collections/{c}/items?limit=1").get_json()["features"]
         first[c] = features[0]["id"] if features else 1
-    plan = client.post(
-        "/api/v1/plans",
-        json={"site_ids": [ids.site_id], "start": {"lon": 119.30, "lat": 26.08}, "mode": "walk"},
-    )
-    plan_token = plan.get_json().get("token", "no-such-plan") if plan.status_code == 201 else "no-such-plan"
+    body = {"sites": [ids.open_site], "start": {"lon": 119.30, "lat": 26.08}, "start_at": WEDNESDAY_10}
+    plan = client.post("/api/v1/plans", json=body)
+    assert plan.status_code == 201, plan.get_data(as_text=True)[:300]
+    plan_token = plan.get_json()["token"]
     urls: list[str] = []
     rules = sorted({r.rule for r in app.url_map.iter_rules() if "GET" in r.methods} - FILE_ROUTES)
     for rule in rules:
