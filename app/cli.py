@@ -13,6 +13,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from . import migrate
+from .auth import audit
 from .config import database_url
 from .db import get_session
 from .errors import ApiError
@@ -86,6 +87,7 @@ def register_commands(app: Flask) -> None:
         except ApiError as err:
             session.rollback()
             _fail(err)
+        audit(session, "import", layer, None, details=result.as_dict())
         session.commit()
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ..auth.demo import create_demo_accounts
 from ..config import PROJECT_ROOT
 from ..regions.service import import_from_cnmaps
 from ..transfer.layers import get_layer
@@ -269,6 +270,7 @@ def load_demo(session: Session, demo_dir: Path = DEMO_DIR) -> list[ImportResult]
     results.append(import_layer(session, get_layer("sites"), sites_file.read_bytes(), "geojson"))
     orgs, branches = organizations(session)
     results.append(import_layer(session, get_layer("organizations"), orgs, "geojson"))
+    create_demo_accounts(session)
     results.append(import_layer(session, get_layer("zones"), zones(session, branches), "geojson"))
     results.append(import_layer(session, get_layer("centres"), centres(session), "geojson"))
     results.append(import_layer(session, get_layer("pois"), pois(session, sites), "geojson"))

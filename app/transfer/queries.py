@@ -174,6 +174,55 @@ def resolve_and_check(session: Session, layer: Layer) -> list[dict[str, Any]]:
     return errors
 
 
+# Rows an organization admin may not write: a region outside the admin's regions, an organization outside
+# the admin's subtree, or an existing row that currently lies outside the scope (no moving rows in).
+_IN_REGIONS = "r.region_id = ANY(CAST(:region_ids AS integer[]))"
+_EXISTING_IN_REGIONS = """NOT EXISTS (SELECT 1 FROM {table} t WHERE t.code = r.code
+                              AND NOT (t.region_id = ANY(CAST(:region_ids AS integer[]))))"""
+SCOPE_CHECKS: dict[str, str] = {
+    "organizations": """
+        SELECT r.row_where FROM import_rows r
+        LEFT JOIN organizations o ON o.code = r.code
+        LEFT JOIN organizations p ON p.code = r.parent_code
+        WHERE NOT (coalesce(o.id, p.id) = ANY(CAST(:org_ids AS integer[])))
+           OR (r.region_id IS NOT NULL AND NOT """
+    + _IN_REGIONS
+    + """)
+        ORDER BY r.row_no""",
+    "zones": """
+        SELECT r.row_where FROM import_rows r
+        WHERE NOT """
+    + _IN_REGIONS
+    + """
+           OR (r.org_id IS NOT NULL AND NOT (r.org_id = ANY(CAST(:org_ids AS integer[]))))
+           OR NOT """
+    + _EXISTING_IN_REGIONS.format(table="zones")
+    + """
+        ORDER BY r.row_no""",
+    **{
+        name: """SELECT r.row_where FROM import_rows r
+                 WHERE NOT coalesce("""
+        + _IN_REGIONS
+        + """, false)
+                    OR NOT """
+        + _EXISTING_IN_REGIONS.format(table=table)
+        + """
+                 ORDER BY r.row_no"""
+        for name, table in (("sites", "heritage_sites"), ("centres", "service_centres"), ("pois", "pois"))
+    },
+}
+
+
+def out_of_scope(session: Session, layer: Layer, org_ids: list[int], region_ids: list[int]) -> list[str]:
+    """Return where each staged row lies outside the given organization and region ids (all rows when the
+    layer is not one an organization admin may import)."""
+    statement = SCOPE_CHECKS.get(layer.name)
+    if statement is None:
+        return [r for (r,) in session.execute(text("SELECT row_where FROM import_rows ORDER BY row_no"))]
+    params = {"org_ids": org_ids, "region_ids": region_ids}
+    return [r for (r,) in session.execute(text(statement), params)]
+
+
 def _columns(layer: Layer) -> list[str]:
     cols = [f.name for f in layer.stored]
     if layer.geometry:
@@ -273,8 +322,17 @@ _ROUTE_LINE = """(SELECT ST_AsGeoJSON(ST_MakeLine(h.geom ORDER BY s.seq), 7)::js
                  FROM route_stops s JOIN heritage_sites h ON h.id = s.site_id WHERE s.route_id = t.id)"""
 
 
-def export_rows(session: Session, layer: Layer):
-    """Yield every row of layer ordered by key, with geometry as GeoJSON built by PostGIS (EPSG:4326)."""
+# Which rows of the admin layers a scope reaches (bind parameters from app.auth Scope.params()).
+EXPORT_SCOPE = {
+    "organizations": "(CAST(:scope_all AS boolean) OR t.id = ANY(CAST(:scope_org_ids AS integer[])))",
+    "zones": """(CAST(:scope_all AS boolean) OR t.org_id = ANY(CAST(:scope_org_ids AS integer[]))
+                 OR t.region_id = ANY(CAST(:scope_region_ids AS integer[])))""",
+}
+
+
+def export_rows(session: Session, layer: Layer, scope: dict[str, Any] | None = None):
+    """Yield the rows of layer (those scope reaches, for admin layers) ordered by key, geometry as GeoJSON
+    built by PostGIS (EPSG:4326)."""
     select = []
     for f in layer.fields:
         if f.ref:
@@ -285,8 +343,9 @@ def export_rows(session: Session, layer: Layer):
             expr = f"t.{f.name}"
         select.append(f"{expr} AS {f.name}")
     geometry = "ST_AsGeoJSON(t.geom, 7)::json" if layer.geometry else _ROUTE_LINE
+    where = f"WHERE {EXPORT_SCOPE[layer.name]}" if scope is not None and layer.name in EXPORT_SCOPE else ""
     sql = (
         f"SELECT t.id, {', '.join(select)}, {geometry} AS geometry "
-        f"FROM {layer.table} t ORDER BY t.{layer.key}"
+        f"FROM {layer.table} t {where} ORDER BY t.{layer.key}"
     )
-    yield from session.execute(text(sql).execution_options(yield_per=2000)).mappings()
+    yield from session.execute(text(sql).execution_options(yield_per=2000), scope or {}).mappings()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request, stream_with_context
+from collections.abc import Callable, Iterator
 
-from ..auth import require_admin
+from flask import Blueprint, Response, current_app, request, stream_with_context
+
+from ..auth import audit, current_scope, require_admin
 from ..db import get_session
 from ..errors import InvalidParameter, NotFound
 from ..geo import parse_choice, parse_coordsys
 from .layers import LAYERS, Layer
 from .readers import FORMATS
-from .service import export_csv, export_geojson, import_layer
+from .service import ImportScope, export_csv, export_geojson, import_layer
+from .validate import GeometryLimits
 
 bp = Blueprint("transfer", __name__, url_prefix="/api/v1")
 
@@ -30,6 +33,27 @@ def _flag(name: str) -> bool:
     return value in ("true", "1")
 
 
+def _import_scope() -> ImportScope | None:
+    """None for a super admin; otherwise the organization and region ids the caller administers."""
+    scope = current_scope()
+    return None if scope.all else ImportScope(sorted(scope.org_ids), sorted(scope.region_ids))
+
+
+def _limits(layer: Layer) -> GeometryLimits | None:
+    # Administrative boundaries are exempt: a province legitimately spans tens of degrees.
+    if layer.name == "regions":
+        return None
+    config = current_app.config
+    return GeometryLimits(config["GEOMETRY_MAX_VERTICES"], config["GEOMETRY_MAX_EXTENT_DEG"])
+
+
+def _own_session_stream(writer: Callable[..., Iterator[str]], *args, **kwargs) -> Iterator[str]:
+    """Run writer on a session of its own: the body streams after the request's session is closed."""
+    factory = current_app.extensions["hongtu_sessionmaker"]
+    with factory() as session:
+        yield from writer(session, *args, **kwargs)
+
+
 @bp.post("/import/<name>")
 def import_file(name: str):
     require_admin()
@@ -41,7 +65,10 @@ def import_file(name: str):
     if not data:
         raise InvalidParameter("send the file as the request body or as multipart field 'file'", param="file")
     session = get_session()
-    result = import_layer(session, layer, data, fmt, src, repair=_flag("repair"))
+    result = import_layer(
+        session, layer, data, fmt, src, _flag("repair"), scope=_import_scope(), limits=_limits(layer)
+    )
+    audit(session, "import", layer.name, None, details=result.as_dict())
     session.commit()
     return result.as_dict(), 200
 
@@ -57,7 +84,8 @@ def export_file(name: str):
     if sensitive:
         require_admin()
     writer = export_geojson if fmt == "geojson" else export_csv
-    body = writer(get_session(), layer, dst, include_sensitive=sensitive)
+    scope = None if layer.public else current_scope().params()
+    body = _own_session_stream(writer, layer, dst, include_sensitive=sensitive, scope=scope)
     filename = f"hongtu-{layer.name}-{dst}.{fmt}"
     return Response(
         stream_with_context(body),

@@ -15,15 +15,23 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from .. import coordsys
-from ..errors import ImportRejected
+from ..errors import Forbidden, ImportRejected
 from . import queries
 from .layers import Layer
 from .readers import read_rows
-from .validate import check_rows
+from .validate import GeometryLimits, check_rows
 
 log = logging.getLogger(__name__)
 
 MAX_ERRORS_LISTED = 200
+
+
+@dataclass(frozen=True)
+class ImportScope:
+    """The organization and region ids an organization admin's import may touch."""
+
+    org_ids: list[int]
+    region_ids: list[int]
 
 
 @dataclass(frozen=True)
@@ -52,17 +60,26 @@ def _rejected(layer: Layer, errors: list[dict[str, Any]]) -> ImportRejected:
 
 
 def import_layer(
-    session: Session, layer: Layer, data: bytes, fmt: str, src_coordsys: str = "wgs84", repair: bool = False
+    session: Session,
+    layer: Layer,
+    data: bytes,
+    fmt: str,
+    src_coordsys: str = "wgs84",
+    repair: bool = False,
+    *,
+    scope: ImportScope | None = None,
+    limits: GeometryLimits | None = None,
 ) -> ImportResult:
-    """Validate and upsert every row of data into layer in one savepoint; ImportRejected on any error."""
-    checked = check_rows(layer, read_rows(data, fmt, layer.geometry), src_coordsys)
+    """Validate and upsert every row of data into layer in one savepoint; ImportRejected on any error,
+    Forbidden when scope is given and a row lies outside it."""
+    checked = check_rows(layer, read_rows(data, fmt, layer.geometry), src_coordsys, limits)
     if checked.errors:
         raise _rejected(layer, checked.errors)
     if not checked.rows:
         raise _rejected(layer, [{"row": None, "field": None, "message": "the file holds no rows"}])
     try:
         with session.begin_nested():
-            result = _write(session, layer, checked.rows, repair)
+            result = _write(session, layer, checked.rows, repair, scope)
     except DBAPIError as err:
         # A constraint the checks above did not foresee: report the database's own words, not its SQL.
         diag = getattr(err.orig, "diag", None)
@@ -73,7 +90,9 @@ def import_layer(
     return result
 
 
-def _write(session: Session, layer: Layer, rows: list[dict[str, Any]], repair: bool) -> ImportResult:
+def _write(
+    session: Session, layer: Layer, rows: list[dict[str, Any]], repair: bool, scope: ImportScope | None
+) -> ImportResult:
     queries.stage(session, layer, rows)
     repaired: list[dict[str, Any]] = []
     if layer.geometry == "polygon":
@@ -86,6 +105,17 @@ def _write(session: Session, layer: Layer, rows: list[dict[str, Any]], repair: b
     errors = queries.resolve_and_check(session, layer)
     if errors:
         raise _rejected(layer, errors)
+    if scope is not None:
+        outside = queries.out_of_scope(session, layer, scope.org_ids, scope.region_ids)
+        if outside:
+            log.warning("out-of-scope import of %s: %d row(s)", layer.name, len(outside))
+            raise Forbidden(
+                f"{layer.name}: {len(outside)} row(s) lie outside the organization you administer; "
+                "nothing was imported",
+                errors=[
+                    {"row": where, "message": "outside your scope"} for where in outside[:MAX_ERRORS_LISTED]
+                ],
+            )
     inserted, updated, unchanged = queries.upsert(session, layer)
     errors = queries.after_upsert(session, layer)
     if errors:
@@ -106,9 +136,11 @@ def _mask(value: Any) -> Any:
     return text[0] + "*" * max(len(text) - 1, 1)
 
 
-def _export_features(session: Session, layer: Layer, dst: str, include_sensitive: bool) -> Iterator[dict]:
+def _export_features(
+    session: Session, layer: Layer, dst: str, include_sensitive: bool, scope: dict[str, Any] | None
+) -> Iterator[dict]:
     sensitive = {f.name for f in layer.fields if f.sensitive}
-    for row in queries.export_rows(session, layer):
+    for row in queries.export_rows(session, layer, scope):
         props = {f.name: row[f.name] for f in layer.fields}
         if not include_sensitive:
             for name in sensitive:
@@ -120,14 +152,18 @@ def _export_features(session: Session, layer: Layer, dst: str, include_sensitive
 
 
 def export_geojson(
-    session: Session, layer: Layer, dst: str = "wgs84", include_sensitive: bool = False
+    session: Session,
+    layer: Layer,
+    dst: str = "wgs84",
+    include_sensitive: bool = False,
+    scope: dict[str, Any] | None = None,
 ) -> Iterator[str]:
     """Yield the layer as a GeoJSON FeatureCollection in chunks, coordinates in dst."""
     yield (
         json.dumps({"type": "FeatureCollection", "name": layer.name, "coordsys": dst})[:-1]
         + ', "features": ['
     )
-    for i, feature in enumerate(_export_features(session, layer, dst, include_sensitive)):
+    for i, feature in enumerate(_export_features(session, layer, dst, include_sensitive, scope)):
         yield ("," if i else "") + "\n" + json.dumps(feature, ensure_ascii=False, default=str)
     yield "\n]}\n"
 
@@ -141,7 +177,11 @@ def _csv_value(value: Any) -> Any:
 
 
 def export_csv(
-    session: Session, layer: Layer, dst: str = "wgs84", include_sensitive: bool = False
+    session: Session,
+    layer: Layer,
+    dst: str = "wgs84",
+    include_sensitive: bool = False,
+    scope: dict[str, Any] | None = None,
 ) -> Iterator[str]:
     """Yield the layer as CSV: lon/lat columns for points, a wkt column for polygons, lists joined by |."""
     geo_cols = {"point": ["lon", "lat"], "polygon": ["wkt"]}.get(layer.geometry or "", [])
@@ -149,7 +189,7 @@ def export_csv(
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    for feature in _export_features(session, layer, dst, include_sensitive):
+    for feature in _export_features(session, layer, dst, include_sensitive, scope):
         values = [_csv_value(feature["properties"][f.name]) for f in layer.fields]
         geometry = feature["geometry"]
         if layer.geometry == "point":

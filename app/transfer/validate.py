@@ -22,6 +22,14 @@ _TRUE = {"true", "1", "yes", "y", "是", "t"}
 _FALSE = {"false", "0", "no", "n", "否", "f"}
 
 
+@dataclass(frozen=True)
+class GeometryLimits:
+    """The most vertices and the widest lon or lat span (degrees) one imported geometry may have."""
+
+    max_vertices: int
+    max_extent_deg: float
+
+
 @dataclass
 class Checked:
     """Clean rows ready for the database and the errors (row, field, message) found on the way."""
@@ -30,7 +38,9 @@ class Checked:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-def check_rows(layer: Layer, raw_rows: list[RawRow], src_coordsys: str) -> Checked:
+def check_rows(
+    layer: Layer, raw_rows: list[RawRow], src_coordsys: str, limits: GeometryLimits | None = None
+) -> Checked:
     """Return every row of raw_rows validated against layer, geometry converted to WGS84 as WKB hex."""
     out = Checked()
     seen: dict[str, str] = {}
@@ -46,7 +56,7 @@ def check_rows(layer: Layer, raw_rows: list[RawRow], src_coordsys: str) -> Check
         errors.extend((name, "unknown field") for name in sorted(unknown))
         if layer.geometry:
             try:
-                clean["wkb"] = _geometry(layer.geometry, raw, src_coordsys)
+                clean["wkb"] = _geometry(layer.geometry, raw, src_coordsys, limits)
             except ValueError as err:
                 errors.append(("geometry", str(err)))
         key = clean.get(layer.key)
@@ -174,7 +184,7 @@ _CONVERTERS = {
 }
 
 
-def _geometry(kind: str, raw: RawRow, src: str) -> str:
+def _geometry(kind: str, raw: RawRow, src: str, limits: GeometryLimits | None) -> str:
     if raw.geometry_error:
         raise ValueError(raw.geometry_error)
     geom = raw.geometry
@@ -188,6 +198,8 @@ def _geometry(kind: str, raw: RawRow, src: str) -> str:
         if not isinstance(geom, MultiPolygon):
             raise ValueError(f"must be a Polygon or MultiPolygon, got {geom.geom_type}")
     _check_bounds(geom)
+    if limits is not None:
+        _check_limits(geom, limits)
     geom = coordsys.convert_geometry(geom, src, "wgs84")
     return shapely.to_wkb(shapely.force_2d(geom), hex=True)
 
@@ -203,3 +215,14 @@ def _check_bounds(geom: BaseGeometry) -> None:
         and coords[:, 1].max() <= 90
     ):
         raise ValueError("has coordinates outside lon -180..180 / lat -90..90 (lon first, in degrees)")
+
+
+def _check_limits(geom: BaseGeometry, limits: GeometryLimits) -> None:
+    vertices = shapely.get_num_coordinates(geom)
+    if vertices > limits.max_vertices:
+        raise ValueError(
+            f"has {vertices} vertices; at most {limits.max_vertices} are accepted (simplify it first)"
+        )
+    min_x, min_y, max_x, max_y = geom.bounds
+    if max(max_x - min_x, max_y - min_y) > limits.max_extent_deg:
+        raise ValueError(f"spans more than {limits.max_extent_deg:g}° of longitude or latitude")
