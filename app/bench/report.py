@@ -182,11 +182,23 @@ Raw numbers: `docs/bench-raw/<scale>.json`. Percentiles are in milliseconds.
 ## Reproduce
 
 ```
-make bench                                    # city scale (Fuzhou), about 10 minutes on 2 cores
+make bench                                    # city scale (Fuzhou): 5 min 17 s on 2 cores, set-up included
 make bench BENCH_ARGS="--scale province"      # Fujian, ten times the city
 make bench BENCH_ARGS="--scale province --sites 1000000 --pois 200000"   # the guide's own scale
 make bench BENCH_ARGS="--only nearby-10,nearby-http"                     # a subset
 ```
+
+What the scenarios do: `nearby-10` and `radius-2km` call `app.sites.queries.nearby_sites` (k = 10;
+all within 2 km) from 400 seeded points near sites, and check the 10 nearest against a brute-force
+ST_Distance ranking; the HTTP scenarios send one request at a time to one warm gunicorn sync worker
+(`/api/v1/sites/nearby`, `/api/v1/sites/<id>`, `/ogc/collections/sites/items` with 100 and with 1,000
+features in a bbox, `/tiles/sites/<z>/<x>/<y>.pbf` at z10/13/16, `/`); `nearby-throughput` drives 2
+workers with 16 concurrent connections for 10 s after a warm-up; `coverage-full` is
+`app.coverage.service.coverage_report` for the scale's region starting from no stored cells (every cell
+cut and computed, rolled back after each sample), `coverage-incremental` the same report after moving one
+zone by ~40 m, starting from stored cells; `route-plan-10` plans 10 sites away from any road
+(geodesic travel), `route-plan-25` 25 sites on a synthetic 50,880-edge street grid laid at the largest
+town (pgRouting), both with `app.routing.service.plan`.
 
 The HTTP load generator is `wrk` (installed by scripts/bench.sh from Debian when missing), run as a
 second process on loopback; without it, `python -m app.bench.loadgen` does the same job more slowly.
