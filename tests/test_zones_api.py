@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from app import coordsys
 from app.coverage import service
+from tests.auth_support import headers_by_role, make_accounts
 from tests.conftest import load
 
 
@@ -205,3 +206,84 @@ def test_list_parameters_are_checked(client, admin_headers, test_regions):
     assert _errors(client.get("/api/v1/zones", headers=admin_headers)) == {"bbox"}
     assert _errors(client.get("/api/v1/zones?region=abc", headers=admin_headers)) == {"region"}
     assert _errors(client.get("/api/v1/zones?region=990100&limit=0", headers=admin_headers)) == {"limit"}
+
+
+# The west admin's scope: organizations T-WEST and T-WEST-B1, region 990101 (the west half of 990100).
+WEST_ZONE, EAST_ZONE = "990101001001001", "990102001001001"
+
+
+@pytest.fixture
+def scoped(client, session, test_regions, admin_headers):
+    """A west zone of T-WEST-B1 and an east zone of T-EAST, with headers per role."""
+    headers = headers_by_role(session, make_accounts(session))
+    west = _zone(WEST_ZONE, _square(119.001, 26.001, 119.005, 26.005), org_code="T-WEST-B1")
+    east = _zone(EAST_ZONE, _square(119.031, 26.001, 119.035, 26.005), org_code="T-EAST")
+    for feature in (west, east):
+        assert client.post("/api/v1/zones", json=feature, headers=admin_headers).status_code == 201
+    return headers
+
+
+def _audit(session, code):
+    sql = text("""
+        SELECT action, username, before->>'name' AS before_name, after->>'name' AS after_name
+        FROM audit_log WHERE object_type = 'zone' AND object_id = :code ORDER BY id
+    """)
+    return [tuple(r) for r in session.execute(sql, {"code": code})]
+
+
+def test_org_admin_reads_only_zones_in_its_scope(client, scoped):
+    admin = scoped["org_admin"]
+    listed = client.get("/api/v1/zones?region=990100", headers=admin).get_json()
+    assert [f["id"] for f in listed["features"]] == [WEST_ZONE]
+    everything = client.get("/api/v1/zones?region=990100", headers=scoped["super_admin"]).get_json()
+    assert [f["id"] for f in everything["features"]] == [WEST_ZONE, EAST_ZONE]
+    assert client.get(f"/api/v1/zones/{WEST_ZONE}", headers=admin).status_code == 200
+    hidden = client.get(f"/api/v1/zones/{EAST_ZONE}", headers=admin)
+    assert hidden.status_code == 404
+    assert hidden.get_json()["detail"] == client.get(
+        "/api/v1/zones/990101999999999", headers=admin
+    ).get_json()["detail"].replace("990101999999999", EAST_ZONE)
+
+
+def test_org_admin_writes_only_inside_its_scope_before_and_after(client, session, scoped):
+    admin = scoped["org_admin"]
+    renamed = {"type": "Feature", "properties": {"name": "改名", "version": 1}}
+    assert client.patch(f"/api/v1/zones/{EAST_ZONE}", json=renamed, headers=admin).status_code == 403
+    assert client.delete(f"/api/v1/zones/{EAST_ZONE}?version=1", headers=admin).status_code == 403
+    given_away = {"type": "Feature", "properties": {"org_code": "T-EAST", "version": 1}}
+    assert client.patch(f"/api/v1/zones/{WEST_ZONE}", json=given_away, headers=admin).status_code == 403
+    moved = _zone("990102001001002", _square(119.031, 26.006, 119.035, 26.009), org_code="T-WEST-B1")
+    assert client.post("/api/v1/zones", json=moved, headers=admin).status_code == 403
+    assert _audit(session, EAST_ZONE) == [("create", "admin-token", None, "测试网格")]
+    assert client.patch(f"/api/v1/zones/{WEST_ZONE}", json=renamed, headers=admin).status_code == 200
+    owner = session.execute(
+        text("SELECT o.code FROM zones z JOIN organizations o ON o.id = z.org_id WHERE z.code = :c"),
+        {"c": WEST_ZONE},
+    ).scalar_one()
+    assert owner == "T-WEST-B1"
+    assert client.delete(f"/api/v1/zones/{WEST_ZONE}?version=2", headers=admin).status_code == 200
+    assert _audit(session, WEST_ZONE) == [
+        ("create", "admin-token", None, "测试网格"),
+        ("update", "west-admin", "测试网格", "改名"),
+        ("delete", "west-admin", "改名", None),
+    ]
+
+
+def test_zone_tiles_hold_only_zones_in_scope(client, scoped):
+    # Tile 12/3402/1741 starts at 119.0039° E: it holds the east zone and the east edge of the west zone.
+    # MVT keeps property values as plain strings.
+    url = "/tiles/zones/12/3402/1741.pbf"
+    mine = client.get(url, headers=scoped["org_admin"])
+    every = client.get(url, headers=scoped["super_admin"])
+    assert mine.status_code == every.status_code == 200
+    assert WEST_ZONE.encode() in mine.data and EAST_ZONE.encode() not in mine.data
+    assert WEST_ZONE.encode() in every.data and EAST_ZONE.encode() in every.data
+
+
+def test_zone_geometry_over_the_size_limit_is_refused(app, client, scoped):
+    app.config["GEOMETRY_MAX_VERTICES"] = 8
+    ring = [[119.001 + i * 0.0001, 26.001] for i in range(10)] + [[119.002, 26.004], [119.001, 26.001]]
+    big = _zone("990101001001003", {"type": "Polygon", "coordinates": [ring]})
+    response = client.post("/api/v1/zones", json=big, headers=scoped["super_admin"])
+    assert response.status_code == 400
+    assert _errors(response) == {"geometry"}

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ..auth import Scope, current_scope, org_clause, region_clause
+
 EXTENT = 4096
 WEB_MERCATOR_WIDTH_M = 40_075_016.685578488
 
@@ -24,6 +26,8 @@ class TileLayer:
     polygons: bool = False
     low_zoom_cap: int = 3000  # most features per tile below CAP_BELOW_ZOOM
     order: str = "id"
+    # SQL condition on t limiting the features to the caller's scope (binds Scope.params()); None = public.
+    scope_filter: str | None = None
 
 
 CAP_BELOW_ZOOM = 12
@@ -47,6 +51,8 @@ LAYERS: dict[str, TileLayer] = {
         min_zoom=11,
         admin_only=True,
         polygons=True,
+        # The same rows the zone API lets the caller read: its organizations' zones and its regions' zones.
+        scope_filter=f"({org_clause('t.org_id')} OR {region_clause('t.region_id')})",
     ),
 }
 
@@ -63,6 +69,7 @@ def _tile_sql(layer: TileLayer) -> str:
     )
     if not layer.polygons:
         shape = "ST_Transform(t.geom, 3857)"
+    in_scope = f"AND {layer.scope_filter}" if layer.scope_filter else ""
     return f"""
         WITH bounds AS (
             SELECT ST_TileEnvelope(:z, :x, :y) AS merc,
@@ -71,7 +78,7 @@ def _tile_sql(layer: TileLayer) -> str:
             SELECT t.id, {props},
                    ST_AsMVTGeom(ST_Translate({shape}, :dx_m, :dy_m), bounds.merc, {EXTENT}, 64, true) AS geom
             FROM {layer.source}, bounds
-            WHERE t.geom && bounds.wgs
+            WHERE t.geom && bounds.wgs {in_scope}
             ORDER BY {layer.order}
             LIMIT :cap
         )
@@ -91,9 +98,18 @@ def tile_centre(z: int, x: int, y: int) -> tuple[float, float]:
 
 
 def tile_bytes(
-    session: Session, layer: TileLayer, z: int, x: int, y: int, shift_deg: tuple[float, float] = (0.0, 0.0)
+    session: Session,
+    layer: TileLayer,
+    z: int,
+    x: int,
+    y: int,
+    shift_deg: tuple[float, float] = (0.0, 0.0),
+    scope: Scope | None = None,
 ) -> bytes:
-    """Return the MVT for layer at z/x/y; shift_deg moves features by (dlon, dlat) degrees for display."""
+    """Return the MVT for layer at z/x/y; shift_deg moves features by (dlon, dlat) degrees for display.
+
+    A scoped layer holds only the features in scope, by default the current request caller's scope.
+    """
     if z < layer.min_zoom:
         return b""
     tile_m = WEB_MERCATOR_WIDTH_M / 2**z
@@ -115,5 +131,7 @@ def tile_bytes(
         "cap": layer.low_zoom_cap if z < CAP_BELOW_ZOOM else HIGH_ZOOM_CAP,
         "layer": layer.name,
     }
+    if layer.scope_filter:
+        params |= (scope or current_scope()).params()
     data = session.execute(TILE_SQL[layer.name], params).scalar_one()
     return bytes(data or b"")

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ..auth import Scope, org_clause, region_clause
+
 
 @dataclass(frozen=True)
 class ZoneRow:
@@ -63,10 +65,13 @@ _ZONE_COLUMNS = """
 _ZONE_FROM = """
     FROM zones z JOIN regions g ON g.id = z.region_id LEFT JOIN organizations o ON o.id = z.org_id
 """
+# An organization admin reads the zones its subtree is responsible for and every zone in its regions.
+_IN_SCOPE = f"({org_clause('z.org_id')} OR {region_clause('z.region_id')})"
 
-GET_ZONE = text(
-    f"SELECT {_ZONE_COLUMNS}, ST_AsGeoJSON(z.geom, 7)::json AS geometry {_ZONE_FROM} WHERE z.code = :code"
-)
+GET_ZONE = text(f"""
+    SELECT {_ZONE_COLUMNS}, ST_AsGeoJSON(z.geom, 7)::json AS geometry {_ZONE_FROM}
+    WHERE z.code = :code AND {_IN_SCOPE}
+""")
 
 ZONES_IN_BOX = text(f"""
     WITH RECURSIVE within(id) AS (
@@ -79,20 +84,23 @@ ZONES_IN_BOX = text(f"""
     -- served by the GiST index on zones.geom
     WHERE (CAST(:bbox AS geometry) IS NULL OR z.geom && CAST(:bbox AS geometry))
       AND (CAST(:adcode AS text) IS NULL OR z.region_id IN (SELECT id FROM within))
+      AND {_IN_SCOPE}
     ORDER BY z.code
     LIMIT :limit
 """)
 
 
-def get_zone(session: Session, code: str) -> ZoneRow | None:
-    """Return the zone with code, or None."""
-    row = session.execute(GET_ZONE, {"code": code}).mappings().first()
+def get_zone(session: Session, code: str, scope: Scope) -> ZoneRow | None:
+    """Return the zone with code, or None if there is none in scope."""
+    row = session.execute(GET_ZONE, {"code": code, **scope.params()}).mappings().first()
     return ZoneRow(**row) if row else None
 
 
-def zones_in_box(session: Session, bbox_ewkt: str | None, adcode: str | None, limit: int) -> list[ZoneRow]:
-    """Return zones whose box meets bbox (EWKT, EPSG:4326) and whose region is adcode or below it."""
-    params = {"bbox": bbox_ewkt, "adcode": adcode, "limit": limit}
+def zones_in_box(
+    session: Session, bbox_ewkt: str | None, adcode: str | None, limit: int, scope: Scope
+) -> list[ZoneRow]:
+    """Return zones in scope whose box meets bbox (EWKT, EPSG:4326) and whose region is adcode or below it."""
+    params = {"bbox": bbox_ewkt, "adcode": adcode, "limit": limit, **scope.params()}
     return [ZoneRow(**r) for r in session.execute(ZONES_IN_BOX, params).mappings()]
 
 
@@ -153,6 +161,7 @@ UPDATE_ZONE = text("""
 DELETE_ZONE = text("DELETE FROM zones WHERE code = :code AND version = :version RETURNING id")
 ZONE_VERSION = text("SELECT version FROM zones WHERE code = :code")
 ZONE_WKB = text("SELECT encode(ST_AsBinary(geom), 'hex') FROM zones WHERE code = :code")
+ZONE_OWNERS = text("SELECT region_id, org_id FROM zones WHERE code = :code")
 
 
 def insert_zone(session: Session, values: dict[str, Any]) -> int | None:
@@ -178,3 +187,9 @@ def zone_version(session: Session, code: str) -> int | None:
 def zone_wkb(session: Session, code: str) -> str | None:
     """Return the zone's geometry as WKB hex (EPSG:4326)."""
     return session.execute(ZONE_WKB, {"code": code}).scalar()
+
+
+def zone_owners(session: Session, code: str) -> tuple[int, int | None] | None:
+    """Return the zone's region id and responsible organization id, or None if it does not exist."""
+    row = session.execute(ZONE_OWNERS, {"code": code}).first()
+    return (row.region_id, row.org_id) if row else None

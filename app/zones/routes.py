@@ -6,9 +6,9 @@ from flask import Blueprint, current_app, request
 from shapely.geometry import shape
 
 from .. import coordsys
-from ..auth import require_admin
+from ..auth import current_scope, deny_read, require_admin
 from ..db import get_session
-from ..errors import InvalidBody, InvalidParameter, NotFound
+from ..errors import InvalidBody, InvalidParameter
 from ..geo import ewkt, feature_collection, parse_bbox, parse_coordsys, parse_int, to_feature
 from .queries import ZoneRow, get_zone, zones_in_box
 from .service import DEFAULT_CODE_PATTERN, ZoneWrite, create_zone, delete_zone, update_zone, zone_properties
@@ -83,16 +83,18 @@ def list_zones():
     if box is None and region is None:
         raise InvalidParameter("give bbox=minLon,minLat,maxLon,maxLat or region=<adcode>", param="bbox")
     sensitive = _flag("sensitive")
-    zones = zones_in_box(get_session(), ewkt(box) if box is not None else None, region, limit)
+    bbox = ewkt(box) if box is not None else None
+    zones = zones_in_box(get_session(), bbox, region, limit, current_scope())
     return feature_collection([_feature(z, dst, sensitive) for z in zones], coordsys=dst, limit=limit)
 
 
 @bp.get("/<code>")
 def zone_detail(code: str):
     require_admin()
-    zone = get_zone(get_session(), code)
+    zone = get_zone(get_session(), code, current_scope())
     if zone is None:
-        raise NotFound(f"zone {code} does not exist")
+        # Out of scope reads as absent, so a zone's existence is not revealed.
+        raise deny_read(f"zone {code}")
     feature = _feature(zone, parse_coordsys(request.args), _flag("sensitive"))
     return feature, 200, {"ETag": f'"{zone.version}"'}
 
@@ -102,7 +104,9 @@ def create():
     require_admin()
     src, repair = parse_coordsys(request.args), _flag("repair")
     session = get_session()
-    result = create_zone(session, _body(), src_coordsys=src, repair=repair, code_pattern=_code_pattern())
+    result = create_zone(
+        session, _body(), scope=current_scope(), src_coordsys=src, repair=repair, code_pattern=_code_pattern()
+    )
     session.commit()
     return _written(result, 201)
 
@@ -114,7 +118,14 @@ def update(code: str):
     body = _body()
     session = get_session()
     result = update_zone(
-        session, code, body, _version(body), src_coordsys=src, repair=repair, code_pattern=_code_pattern()
+        session,
+        code,
+        body,
+        _version(body),
+        scope=current_scope(),
+        src_coordsys=src,
+        repair=repair,
+        code_pattern=_code_pattern(),
     )
     session.commit()
     return _written(result, 200)
@@ -124,6 +135,6 @@ def update(code: str):
 def delete(code: str):
     require_admin()
     session = get_session()
-    stale = delete_zone(session, code, _version())
+    stale = delete_zone(session, code, _version(), scope=current_scope())
     session.commit()
     return {"deleted": code, "coverage_stale": stale}, 200

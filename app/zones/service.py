@@ -1,4 +1,8 @@
-"""Zone writes: field and geometry checks, code rules, optional repair, optimistic version checks."""
+"""Zone writes: field and geometry checks, code rules, optional repair, optimistic version checks.
+
+Every write is limited to the caller's scope before and after the change, and leaves an audit entry in the
+write's own transaction.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from shapely.geometry import shape
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from ..auth import Scope, audit, check_geometry, deny_write
 from ..coverage.queries import stale_regions
 from ..errors import ApiError, Conflict, InvalidBody, NotFound
 from ..transfer.layers import get_layer
@@ -53,6 +58,8 @@ def _checked(
             geometry = shape(body["geometry"])
         except Exception as err:  # shapely raises many types for malformed GeoJSON
             error = f"unreadable geometry: {str(err)[:120] or type(err).__name__}"
+        if geometry is not None:
+            check_geometry(geometry)
     # Properties our own responses carry may come back in an edit; they are not written.
     props = {k: v for k, v in body["properties"].items() if k not in _READ_ONLY}
     checked = check_rows(layer, [RawRow("body", props, geometry, error)], src_coordsys)
@@ -129,8 +136,33 @@ def _write(session: Session, statement, values: dict[str, Any]) -> int | None:
         raise InvalidBody(message) from None
 
 
-def _result(session: Session, code: str, repaired: dict[str, Any] | None) -> ZoneWrite:
-    zone = queries.get_zone(session, code)
+def _may_write(scope: Scope, region_id: int | None, org_id: int | None) -> bool:
+    """A write needs the zone's region in scope, and its responsible organization too when it has one."""
+    return scope.has_region(region_id) and (org_id is None or scope.has_org(org_id))
+
+
+def _require_writable(session: Session, scope: Scope, code: str) -> None:
+    """NotFound if the zone does not exist; Forbidden if it lies outside what the caller may write."""
+    owners = queries.zone_owners(session, code)
+    if owners is None:
+        raise NotFound(f"zone {code} does not exist")
+    if not _may_write(scope, *owners):
+        raise deny_write(f"zone {code}")
+
+
+def _require_target(scope: Scope, values: dict[str, Any]) -> None:
+    """Forbidden if the written zone would belong to a region or organization outside the caller's scope."""
+    if not _may_write(scope, values["region_id"], values["org_id"]):
+        raise deny_write(f"zone {values['code']}")
+
+
+def _state(zone: queries.ZoneRow) -> dict[str, Any]:
+    """Return what the audit trail keeps of a zone: every property, unmasked, and its geometry."""
+    return {**zone_properties(zone, include_sensitive=True), "geometry": zone.geometry}
+
+
+def _result(session: Session, scope: Scope, code: str, repaired: dict[str, Any] | None) -> ZoneWrite:
+    zone = queries.get_zone(session, code, scope)
     assert zone is not None
     return ZoneWrite(zone, repaired, [r.adcode for r in stale_regions(session)])
 
@@ -151,6 +183,7 @@ def create_zone(
     session: Session,
     body: dict[str, Any],
     *,
+    scope: Scope,
     src_coordsys: str = "wgs84",
     repair: bool = False,
     code_pattern: str = DEFAULT_CODE_PATTERN,
@@ -161,11 +194,14 @@ def create_zone(
         raise InvalidBody("a new zone needs a geometry", param="geometry")
     values, wkb = _checked(body, src_coordsys, with_geometry=True)
     values = _references(session, values)
+    _require_target(scope, values)
     _check_code(values, code_pattern)
     wkb, repaired = _geometry(session, wkb, repair)
     if _write(session, queries.insert_zone, {**values, "wkb": wkb}) is None:
         raise Conflict(f"zone {values['code']} exists already; update it with its version", param="code")
-    return _result(session, values["code"], repaired)
+    result = _result(session, scope, values["code"], repaired)
+    audit(session, "create", "zone", values["code"], None, _state(result.zone))
+    return result
 
 
 def _require_version(session: Session, code: str, version: int | None) -> None:
@@ -191,19 +227,22 @@ def update_zone(
     body: dict[str, Any],
     version: int | None,
     *,
+    scope: Scope,
     src_coordsys: str = "wgs84",
     repair: bool = False,
     code_pattern: str = DEFAULT_CODE_PATTERN,
 ) -> ZoneWrite:
     """Update the fields given in a GeoJSON Feature if version is current; Conflict (409) otherwise."""
     body = require_feature(body)
+    _require_writable(session, scope, code)
     _require_version(session, code, version)
-    current = queries.get_zone(session, code)
+    current = queries.get_zone(session, code, scope)
     assert current is not None
     merged = {k: getattr(current, k) for k in ZONE_FIELDS} | body["properties"]
     with_geometry = body.get("geometry") is not None
     values, wkb = _checked({**body, "properties": merged}, src_coordsys, with_geometry)
     values = _references(session, values)
+    _require_target(scope, values)
     _check_code(values, code_pattern)
     repaired = None
     if with_geometry:
@@ -214,14 +253,20 @@ def update_zone(
     if _write(session, queries.update_zone, params) is None:
         # Someone wrote between the check and the update.
         _require_version(session, code, version)
-    return _result(session, values["code"], repaired)
+    result = _result(session, scope, values["code"], repaired)
+    audit(session, "update", "zone", code, _state(current), _state(result.zone))
+    return result
 
 
-def delete_zone(session: Session, code: str, version: int | None) -> list[str]:
+def delete_zone(session: Session, code: str, version: int | None, *, scope: Scope) -> list[str]:
     """Delete the zone if version is current; return the regions whose coverage is now stale."""
+    _require_writable(session, scope, code)
     _require_version(session, code, version)
+    before = queries.get_zone(session, code, scope)
+    assert before is not None
     if queries.delete_zone(session, code, version or 0) is None:
         _require_version(session, code, version)
+    audit(session, "delete", "zone", code, _state(before), None)
     return [r.adcode for r in stale_regions(session)]
 
 
