@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 from flask import Blueprint, Response, request
 
-from ..auth import require_admin
+from ..auth import audit, current_scope, deny_read, deny_write, require_admin
 from ..db import get_session
 from ..errors import InvalidParameter
 from ..geo import parse_choice, parse_float, parse_int
@@ -21,6 +21,23 @@ bp = Blueprint("coverage", __name__, url_prefix="/api/v1/coverage")
 def _admins_only() -> None:
     # Coverage results are for organization admins of the region and above; roles will refine this.
     require_admin()
+
+
+def _scoped(adcode: str | None, write: bool = False) -> str | None:
+    """Return adcode if its region is in the caller's scope; 404 (a read) or 403 (a write) otherwise."""
+    if adcode is None or current_scope().all:
+        return adcode
+    if not current_scope().has_region(queries.get_region_ref(get_session(), adcode).id):
+        raise (deny_write if write else deny_read)(f"coverage of region {adcode}")
+    return adcode
+
+
+def _stale_in_scope() -> list[queries.StaleRegion]:
+    session, scope = get_session(), current_scope()
+    stale = queries.stale_regions(session)
+    if scope.all:
+        return stale
+    return [r for r in stale if scope.has_region(queries.get_region_ref(session, r.adcode).id)]
 
 
 def _adcode(value: str | None, param: str = "adcode") -> str | None:
@@ -55,7 +72,7 @@ def _snapshot() -> int | None:
 
 @bp.get("/<adcode>")
 def report(adcode: str):
-    adcode = _adcode(adcode)
+    adcode = _scoped(_adcode(adcode))
     findings = parse_choice(request.args, "findings", ("true", "false"), default="true") == "true"
     session = get_session()
     body = service.coverage_report(session, adcode, _params(), with_findings=findings).as_dict(findings)
@@ -65,22 +82,25 @@ def report(adcode: str):
 
 @bp.post("/<adcode>/snapshots")
 def run(adcode: str):
-    adcode = _adcode(adcode)
+    adcode = _scoped(_adcode(adcode), write=True)
     session = get_session()
     body = service.run_snapshot(session, adcode, _params()).as_dict()
+    snapshot_id = (body["snapshot"] or {}).get("id")
+    after = {k: body[k] for k in ("region", "snapshot", "params", "figures", "counts")}
+    audit(session, "create", "coverage_snapshot", snapshot_id, None, after)
     session.commit()
     return body, 201
 
 
 @bp.get("/<adcode>/snapshots")
 def snapshots(adcode: str):
-    adcode = _adcode(adcode)
+    adcode = _scoped(_adcode(adcode))
     return {"region": adcode, "snapshots": service.history(get_session(), adcode)}
 
 
 @bp.get("/<adcode>/history")
 def ratio_history(adcode: str):
-    adcode = _adcode(adcode)
+    adcode = _scoped(_adcode(adcode))
     points = service.history(get_session(), adcode)
     return {
         "region": adcode,
@@ -92,12 +112,13 @@ def ratio_history(adcode: str):
 
 @bp.get("/snapshots/<int:snapshot_id>")
 def snapshot(snapshot_id: int):
+    _scoped(queries.get_snapshot(get_session(), snapshot_id).adcode)
     return service.snapshot_report(get_session(), snapshot_id)
 
 
 @bp.get("/<adcode>/children")
 def children(adcode: str):
-    adcode = _adcode(adcode)
+    adcode = _scoped(_adcode(adcode))
     session = get_session()
     rows = service.child_coverage(session, adcode)
     session.commit()
@@ -106,9 +127,9 @@ def children(adcode: str):
 
 @bp.get("/<adcode>/layers/<kind>")
 def layer(adcode: str, kind: str):
-    adcode = _adcode(adcode)
+    adcode = _scoped(_adcode(adcode))
     kind = _kind(kind)
-    within = _adcode(request.args.get("region"), "region")
+    within = _scoped(_adcode(request.args.get("region"), "region"))
     session = get_session()
     body = service.findings_geojson(session, adcode, kind, _params(), within=within, snapshot_id=_snapshot())
     session.commit()
@@ -117,9 +138,9 @@ def layer(adcode: str, kind: str):
 
 @bp.get("/<adcode>/findings")
 def findings(adcode: str):
-    adcode = _adcode(adcode)
+    adcode = _scoped(_adcode(adcode))
     kind = _kind(request.args.get("kind"))
-    within = _adcode(request.args.get("region"), "region")
+    within = _scoped(_adcode(request.args.get("region"), "region"))
     fmt = parse_choice(request.args, "format", ("json", "csv"), default="json")
     session = get_session()
     if fmt == "csv":
@@ -140,12 +161,19 @@ def findings(adcode: str):
 
 @bp.get("/stale")
 def stale():
-    return {"stale": [asdict(r) for r in queries.stale_regions(get_session())]}
+    return {"stale": [asdict(r) for r in _stale_in_scope()]}
 
 
 @bp.post("/refresh")
 def refresh():
     session = get_session()
-    done = service.refresh_stale(session)
+    if current_scope().all:
+        done = service.refresh_stale(session)
+    else:
+        # An organization admin refreshes only its own regions; locks first, as refresh_stale takes them.
+        refs = [queries.get_region_ref(session, r.adcode) for r in _stale_in_scope()]
+        queries.lock_regions(session, [r.adcode for r in refs])
+        done = {r.adcode: service.refresh_region(session, r) for r in refs}
+    audit(session, "refresh", "coverage", None, details={"regions": sorted(done)})
     session.commit()
     return {"refreshed": {adcode: asdict(stats) for adcode, stats in done.items()}}
