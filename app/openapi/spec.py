@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask
 
 from .. import vocab
+from ..auth.openapi import auth_paths
 from ..coordsys import COORDSYS
 
 API_VERSION = "1.0.0"
@@ -389,6 +390,15 @@ def described_paths() -> dict[str, dict[str, Any]]:
                     COORDSYS_P,
                     _q("sensitive", "Include sensitive fields (admin)", BOOL),
                 ],
+                responses={
+                    "200": {
+                        "description": "The layer as a GeoJSON FeatureCollection or CSV",
+                        "content": {
+                            "application/geo+json": {"schema": {"type": "object"}},
+                            "text/csv": {"schema": {"type": "string"}},
+                        },
+                    }
+                },
             )
         },
         "/ogc": {"get": _op("OGC API landing page.", ogc)},
@@ -414,6 +424,39 @@ def described_paths() -> dict[str, dict[str, Any]]:
         "/openapi.json": {"get": _op("This document.", "Documentation")},
         "/api/docs": {
             "get": _op("Human-readable API page.", "Documentation", responses=_ok("HTML page", "text/html"))
+        },
+    }
+
+
+LANG_P = _q("lang", "Page language: zh (default) or en; remembered in a cookie.", {"type": "string"})
+BASEMAP_P = _q("basemap", "Background map: none (offline default) or a configured tile service.")
+_HTML_OK = {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def _page(summary: str, params: list[dict] | None = None, *, admin: bool = False) -> dict[str, Any]:
+    op = _op(summary, "Pages", [LANG_P, BASEMAP_P, *(params or [])], responses={"200": _HTML_OK}, admin=admin)
+    if admin:
+        # A caller who is not an admin gets the page itself, saying so, rather than a problem document.
+        op["responses"]["403"] = {**_HTML_OK, "description": "HTML page explaining the refusal"}
+    return op
+
+
+def page_paths() -> dict[str, dict[str, Any]]:
+    """Return the HTML pages (text/html answers; errors in parameters are problem documents)."""
+    return {
+        "/": {"get": _page("Red map home page.")},
+        "/plan": {"get": _page("Visit planner page.")},
+        "/routes": {"get": _page("Curated red-education routes.")},
+        "/routes/{route_id}": {
+            "get": _page("A route's page with its map.", [_path("route_id", "Route id", INT)])
+        },
+        "/sites/{site_id}": {"get": _page("A site's page with its map.", [_path("site_id", "Site id", INT)])},
+        "/dashboard": {
+            "get": _page(
+                "Large-screen coverage dashboard of a region (admin; default the admin's own region).",
+                [REGION_P],
+                admin=True,
+            )
         },
     }
 
@@ -507,7 +550,9 @@ def _normalise(path: str) -> str:
 
 def build_spec(app: Flask) -> dict[str, Any]:
     """Return the OpenAPI 3.0 document: described operations plus every other route of app's URL map."""
-    paths = described_paths()
+    paths = described_paths() | page_paths()
+    for path, operations in auth_paths().items():
+        paths.setdefault(path, {}).update(operations)
     shapes = {_normalise(p): p for p in paths}
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or rule.rule.startswith("/ogc/"):
