@@ -438,71 +438,11 @@ CASES: list[Case] = [
     Case("GET", "/api/v1/audit", "/api/v1/audit", SUPER),
 ]
 
-# Cases that fail until a domain package filters by scope or writes its audit entry. Each is strict: once
-# the domain is fixed the case passes, the strict xfail fails the run, and its entry here is deleted.
+# "<case id> as <role>" -> reason, for a case that fails until a domain package filters by scope or writes
+# its audit entry. Each is a strict xfail: once the domain is fixed the case passes, the run fails, and the
+# entry is deleted. Every domain keeps to the matrix now.
 PENDING: dict[str, str] = {}
 
-
-def _pending(reason: str, *ids: str) -> None:
-    PENDING.update(dict.fromkeys(ids, reason))
-
-
-def _both(case_id: str) -> tuple[str, str]:
-    return f"{case_id} as org_admin", f"{case_id} as super_admin"
-
-
-_AUDIT = "no audit entry: {} must call app.auth.audit(...) in the write's transaction"
-_pending(
-    "zones: get_zone/zones_in_box/writes need the scope filter (org in subtree or region in region subtree)",
-    "GET /api/v1/zones/{zone_out} [out] as org_admin",
-    "POST /api/v1/zones [out] as org_admin",
-    "PATCH /api/v1/zones/{zone_out} [out] as org_admin",
-    "PUT /api/v1/zones/{zone_out} [out] as org_admin",
-    "DELETE /api/v1/zones/{zone_out}?version={zone_out_version} [out] as org_admin",
-)
-_pending(
-    _AUDIT.format("app/zones/service.py create_zone/update_zone/delete_zone"),
-    *_both("POST /api/v1/zones"),
-    *_both("PATCH /api/v1/zones/{zone_in}"),
-    *_both("PUT /api/v1/zones/{zone_in}"),
-    *_both("DELETE /api/v1/zones/{zone_in}?version={zone_in_version}"),
-    "POST /api/v1/zones [out] as super_admin",
-    "PATCH /api/v1/zones/{zone_out} [out] as super_admin",
-    "PUT /api/v1/zones/{zone_out} [out] as super_admin",
-    "DELETE /api/v1/zones/{zone_out}?version={zone_out_version} [out] as super_admin",
-    "PATCH /api/v1/zones/{zone_in} [given away] as super_admin",
-)
-_pending(
-    "zones: a zone may not be handed to an organization outside the admin's subtree (check before and after)",
-    "PATCH /api/v1/zones/{zone_in} [given away] as org_admin",
-)
-_pending(
-    "coverage: reads of a region outside the admin's region subtree must answer 404",
-    "GET /api/v1/coverage/350100 [above] as org_admin",
-    "GET /api/v1/coverage/350100/children [above] as org_admin",
-    "GET /api/v1/coverage/350105 [out] as org_admin",
-    "GET /api/v1/coverage/350105/findings [out] as org_admin",
-    "GET /api/v1/coverage/350105/history [out] as org_admin",
-    "GET /api/v1/coverage/350105/layers/all [out] as org_admin",
-    "GET /api/v1/coverage/350105/snapshots [out] as org_admin",
-    "GET /api/v1/coverage/snapshots/{snapshot_out} [out] as org_admin",
-    "POST /api/v1/coverage/350105/snapshots [out] as org_admin",
-)
-_pending(
-    _AUDIT.format("app/coverage/routes.py run and refresh"),
-    *_both("POST /api/v1/coverage/350102/snapshots"),
-    *_both("POST /api/v1/coverage/refresh"),
-    "POST /api/v1/coverage/350105/snapshots [out] as super_admin",
-)
-_pending(
-    "transfer: an org admin's import must hold only rows inside its region (403 otherwise)",
-    "POST /api/v1/import/sites [out] as org_admin",
-)
-_pending(
-    _AUDIT.format("app/transfer/routes.py import_file (one entry with the counts)"),
-    *_both("POST /api/v1/import/sites"),
-    "POST /api/v1/import/sites [out] as super_admin",
-)
 
 DEMO_IDS = text("""
     WITH gulou AS (SELECT id FROM regions WHERE adcode = '350102'),
@@ -671,7 +611,6 @@ def _features(response) -> list[dict[str, Any]]:
     return json.loads(body)["features"]
 
 
-@pytest.mark.xfail(strict=True, reason="zones: zones_in_box needs the scope filter (see PENDING)")
 def test_org_admin_lists_only_zones_in_its_scope(world, demo):
     app, headers, _ = world
     with rolled_back(demo):
@@ -681,7 +620,6 @@ def test_org_admin_lists_only_zones_in_its_scope(world, demo):
     assert len(every) > len(mine)
 
 
-@pytest.mark.xfail(strict=True, reason="transfer: export_rows needs the scope filter for admin layers")
 @pytest.mark.parametrize("layer", ["organizations", "zones"])
 def test_org_admin_exports_only_its_scope(world, demo, layer):
     app, headers, _ = world
