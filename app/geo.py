@@ -84,6 +84,15 @@ def parse_coordsys(args: Mapping[str, str], name: str = "coordsys") -> str:
         raise InvalidParameter(str(err), param=name) from None
 
 
+def parse_adcode(value: str | None, param: str = "adcode") -> str | None:
+    """Return value if it is a 6, 9 or 12-digit region code, None when empty; 400 naming param otherwise."""
+    if value is None or value == "":
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) in (6, 9, 12)):
+        raise InvalidParameter(f"{param} must be 6, 9 or 12 digits, got {value[:20]!r}", param=param)
+    return value
+
+
 def check_lon_lat(lon: float, lat: float, param: str = "lon/lat") -> None:
     """Raise InvalidParameter unless lon is within ±180 and lat within ±90 degrees."""
     if not (-180 <= lon <= 180):

@@ -8,8 +8,7 @@ from flask import Blueprint, Response, request
 
 from ..auth import audit, current_scope, deny_read, deny_write, require_admin
 from ..db import get_session
-from ..errors import InvalidParameter
-from ..geo import parse_choice, parse_float, parse_int
+from ..geo import parse_adcode, parse_choice, parse_float, parse_int
 from ..vocab import CENTRE_LEVELS
 from . import queries, service
 from .service import KINDS, CoverageParams
@@ -40,14 +39,6 @@ def _stale_in_scope() -> list[queries.StaleRegion]:
     return [r for r in stale if scope.has_region(queries.get_region_ref(session, r.adcode).id)]
 
 
-def _adcode(value: str | None, param: str = "adcode") -> str | None:
-    if value is None or value == "":
-        return None
-    if not (value.isascii() and value.isdigit() and len(value) in (6, 9, 12)):
-        raise InvalidParameter(f"{param} must be 6, 9 or 12 digits, got {value[:20]!r}", param=param)
-    return value
-
-
 def _params() -> CoverageParams:
     tolerance = parse_float(request.args, "tolerance_m2", default=service.DEFAULT_TOLERANCE_M2, lo=0, hi=1e8)
     reach = {}
@@ -72,7 +63,7 @@ def _snapshot() -> int | None:
 
 @bp.get("/<adcode>")
 def report(adcode: str):
-    adcode = _scoped(_adcode(adcode))
+    adcode = _scoped(parse_adcode(adcode))
     findings = parse_choice(request.args, "findings", ("true", "false"), default="true") == "true"
     session = get_session()
     body = service.coverage_report(session, adcode, _params(), with_findings=findings).as_dict(findings)
@@ -82,7 +73,7 @@ def report(adcode: str):
 
 @bp.post("/<adcode>/snapshots")
 def run(adcode: str):
-    adcode = _scoped(_adcode(adcode), write=True)
+    adcode = _scoped(parse_adcode(adcode), write=True)
     session = get_session()
     body = service.run_snapshot(session, adcode, _params()).as_dict()
     snapshot_id = (body["snapshot"] or {}).get("id")
@@ -94,13 +85,13 @@ def run(adcode: str):
 
 @bp.get("/<adcode>/snapshots")
 def snapshots(adcode: str):
-    adcode = _scoped(_adcode(adcode))
+    adcode = _scoped(parse_adcode(adcode))
     return {"region": adcode, "snapshots": service.history(get_session(), adcode)}
 
 
 @bp.get("/<adcode>/history")
 def ratio_history(adcode: str):
-    adcode = _scoped(_adcode(adcode))
+    adcode = _scoped(parse_adcode(adcode))
     points = service.history(get_session(), adcode)
     return {
         "region": adcode,
@@ -118,7 +109,7 @@ def snapshot(snapshot_id: int):
 
 @bp.get("/<adcode>/children")
 def children(adcode: str):
-    adcode = _scoped(_adcode(adcode))
+    adcode = _scoped(parse_adcode(adcode))
     session = get_session()
     rows = service.child_coverage(session, adcode)
     session.commit()
@@ -127,9 +118,9 @@ def children(adcode: str):
 
 @bp.get("/<adcode>/layers/<kind>")
 def layer(adcode: str, kind: str):
-    adcode = _scoped(_adcode(adcode))
+    adcode = _scoped(parse_adcode(adcode))
     kind = _kind(kind)
-    within = _scoped(_adcode(request.args.get("region"), "region"))
+    within = _scoped(parse_adcode(request.args.get("region"), "region"))
     session = get_session()
     body = service.findings_geojson(session, adcode, kind, _params(), within=within, snapshot_id=_snapshot())
     session.commit()
@@ -138,9 +129,9 @@ def layer(adcode: str, kind: str):
 
 @bp.get("/<adcode>/findings")
 def findings(adcode: str):
-    adcode = _scoped(_adcode(adcode))
+    adcode = _scoped(parse_adcode(adcode))
     kind = _kind(request.args.get("kind"))
-    within = _scoped(_adcode(request.args.get("region"), "region"))
+    within = _scoped(parse_adcode(request.args.get("region"), "region"))
     fmt = parse_choice(request.args, "format", ("json", "csv"), default="json")
     session = get_session()
     if fmt == "csv":

@@ -8,7 +8,15 @@ from shapely.geometry import Point
 from .. import auth
 from ..db import get_session
 from ..errors import InvalidParameter, NotFound
-from ..geo import feature_collection, parse_bbox, parse_choice, parse_coordsys, parse_int, to_feature
+from ..geo import (
+    feature_collection,
+    parse_adcode,
+    parse_bbox,
+    parse_choice,
+    parse_coordsys,
+    parse_int,
+    to_feature,
+)
 from ..pois.queries import pois_near
 from ..regions.queries import child_regions, get_region, region_path
 from ..routing import queries as routing_queries
@@ -164,11 +172,7 @@ def _region_in_scope(raw: str | None):
 
 
 def _adcode(value: str | None) -> str | None:
-    if not value:
-        return None
-    if not (value.isascii() and value.isdigit() and len(value) in (6, 9, 12)):
-        raise InvalidParameter(f"region must be 6, 9 or 12 digits, got {value[:20]!r}", param="region")
-    return value
+    return parse_adcode(value, "region")
 
 
 # --- GeoJSON for the page script -------------------------------------------------------------------

@@ -7,24 +7,15 @@ from dataclasses import asdict
 from flask import Blueprint, request
 
 from ..db import get_session
-from ..errors import InvalidParameter
-from ..geo import parse_float, to_feature
+from ..geo import parse_adcode, parse_float, to_feature
 from .queries import child_regions, get_region, region_geometry, region_path
 
 bp = Blueprint("regions", __name__, url_prefix="/api/v1/regions")
 
 
-def _adcode(value: str | None, param: str = "adcode") -> str | None:
-    if value is None or value == "":
-        return None
-    if not (value.isascii() and value.isdigit() and len(value) in (6, 9, 12)):
-        raise InvalidParameter(f"{param} must be 6, 9 or 12 digits, got {value[:20]!r}", param=param)
-    return value
-
-
 @bp.get("")
 def list_regions():
-    parent = _adcode(request.args.get("parent"), "parent")
+    parent = parse_adcode(request.args.get("parent"), "parent")
     if parent:
         get_region(get_session(), parent)
     return {"regions": [asdict(r) for r in child_regions(get_session(), parent)]}
@@ -32,7 +23,7 @@ def list_regions():
 
 @bp.get("/<adcode>")
 def region_detail(adcode: str):
-    adcode = _adcode(adcode)
+    adcode = parse_adcode(adcode)
     region = get_region(get_session(), adcode)
     return {
         **asdict(region),
@@ -43,7 +34,7 @@ def region_detail(adcode: str):
 
 @bp.get("/<adcode>/outline")
 def region_outline(adcode: str):
-    adcode = _adcode(adcode)
+    adcode = parse_adcode(adcode)
     tolerance = parse_float(request.args, "simplify_deg", default=0.0005, lo=0, hi=0.1)
     region = get_region(get_session(), adcode)
     geometry = region_geometry(get_session(), adcode, tolerance)

@@ -12,7 +12,7 @@ from shapely.geometry import Point
 from .. import vocab
 from ..db import get_session
 from ..errors import InvalidBody, InvalidParameter
-from ..geo import parse_bbox, parse_choice, parse_float, parse_int, parse_point
+from ..geo import parse_adcode, parse_bbox, parse_choice, parse_float, parse_int, parse_point
 from .filters import SiteFilters
 from .hours import now_moment, parse_open_at
 from .queries import region_subtree_ids
@@ -81,8 +81,7 @@ def parse_region(args: Mapping[str, str], name: str = "region") -> tuple[int, ..
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit() and len(raw) in (6, 9, 12)):
-        raise InvalidParameter(f"{name} must be an adcode of 6, 9 or 12 digits, got {raw[:20]!r}", param=name)
+    parse_adcode(raw, name)
     ids = region_subtree_ids(get_session(), raw)
     if not ids:
         raise InvalidParameter(f"no region has adcode {raw}", param=name)

@@ -9,7 +9,7 @@ from .. import coordsys
 from ..auth import current_scope, deny_read, require_admin
 from ..db import get_session
 from ..errors import InvalidBody, InvalidParameter
-from ..geo import ewkt, feature_collection, parse_bbox, parse_coordsys, parse_int, to_feature
+from ..geo import ewkt, feature_collection, parse_adcode, parse_bbox, parse_coordsys, parse_int, to_feature
 from .queries import ZoneRow, get_zone, zones_in_box
 from .service import DEFAULT_CODE_PATTERN, ZoneWrite, create_zone, delete_zone, update_zone, zone_properties
 
@@ -24,12 +24,7 @@ def _flag(name: str) -> bool:
 
 
 def _adcode(name: str = "region") -> str | None:
-    value = request.args.get(name)
-    if value is None or value == "":
-        return None
-    if not (value.isascii() and value.isdigit() and len(value) in (6, 9, 12)):
-        raise InvalidParameter(f"{name} must be 6, 9 or 12 digits, got {value[:20]!r}", param=name)
-    return value
+    return parse_adcode(request.args.get(name), name)
 
 
 def _feature(zone: ZoneRow, dst: str, sensitive: bool) -> dict:
