@@ -88,4 +88,5 @@ class SavedPlan(Base):
     token: Mapped[str] = mapped_column(String(32), primary_key=True)
     request: Mapped[dict] = mapped_column(JSONB)
     answer: Mapped[dict] = mapped_column(JSONB)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

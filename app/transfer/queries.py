@@ -238,7 +238,8 @@ def upsert(session: Session, layer: Layer) -> tuple[int, int, int]:
     """Insert or update the staged rows by key; return (inserted, updated, unchanged) counts."""
     cols = _columns(layer)
     changed = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c != layer.key)
-    bump = ", version = zones.version + 1" if layer.name == "zones" else ""
+    # Versioned layers count every change, so an edit based on an older read is refused.
+    bump = f", version = {layer.table}.version + 1" if layer.name in ("zones", "organizations") else ""
     distinct = (
         f"({', '.join(f'{layer.table}.{c}' for c in cols)}) IS DISTINCT FROM "
         f"({', '.join(f'EXCLUDED.{c}' for c in cols)})"
@@ -265,7 +266,7 @@ AFTER_UPSERT: dict[str, list[str]] = {
            WHERE g.adcode = r.adcode AND g.parent_id IS DISTINCT FROM p.id""",
     ],
     "organizations": [
-        """UPDATE organizations o SET parent_id = p.id
+        """UPDATE organizations o SET parent_id = p.id, version = o.version + 1
            FROM import_rows r LEFT JOIN organizations p ON p.code = r.parent_code
            WHERE o.code = r.code AND o.parent_id IS DISTINCT FROM p.id""",
     ],
