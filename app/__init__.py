@@ -26,6 +26,7 @@ BLUEPRINTS = (
     "app.openapi.routes",
     "app.coverage.routes",
     "app.zones.routes",
+    "app.organizations.routes",
 )
 
 

@@ -266,7 +266,8 @@ AFTER_UPSERT: dict[str, list[str]] = {
            WHERE g.adcode = r.adcode AND g.parent_id IS DISTINCT FROM p.id""",
     ],
     "organizations": [
-        """UPDATE organizations o SET parent_id = p.id, version = o.version + 1
+        # A move counts as a change; a new row getting its first parent does not.
+        """UPDATE organizations o SET parent_id = p.id, version = o.version + (o.parent_id IS NOT NULL)::int
            FROM import_rows r LEFT JOIN organizations p ON p.code = r.parent_code
            WHERE o.code = r.code AND o.parent_id IS DISTINCT FROM p.id""",
     ],
