@@ -1,13 +1,14 @@
-"""Party-mass service centres: list, nearest to a point, one centre."""
+"""Party-mass service centres: list, nearest to a point, one centre, admin writes."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 
 from ..db import get_session
 from ..geo import parse_bbox, parse_coordsys
+from ..sites.admin import add_admin_writes
 from ..sites.output import collection_response, item_response
 from ..sites.params import (
     parse_choices,
@@ -86,3 +87,16 @@ def centre_detail(centre_id: int):
     dst = parse_coordsys(request.args)
     centre = get_centre(get_session(), centre_id)
     return item_response(centre, centre_properties(centre), parse_format(request.args), dst)
+
+
+def _show(centre_id: int, dst: str):
+    centre = get_centre(get_session(), centre_id)
+    return item_response(centre, centre_properties(centre), "json", dst)
+
+
+# Writes go through the importer's checks (level vocabulary, reach_m 1..50,000 m, lon/lat bounds, coordsys)
+# and are limited to the admin's regions; the coverage triggers mark the reach cells around the old and
+# new position stale in the same transaction.
+add_admin_writes(
+    bp, "centres", _show, lambda centre_id: url_for("centres.centre_detail", centre_id=centre_id)
+)
