@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import text
@@ -173,10 +174,25 @@ DELETE_ROUTE = text("DELETE FROM routes WHERE id = :id")
 ROUTE_CODE_TAKEN = text("SELECT EXISTS (SELECT 1 FROM routes WHERE code = :code AND id <> :id)")
 
 INSERT_PLAN = text("""
-    INSERT INTO plans (token, request, answer)
-    VALUES (:token, CAST(:request AS jsonb), CAST(:answer AS jsonb))
+    INSERT INTO plans (token, request, answer, user_id)
+    VALUES (:token, CAST(:request AS jsonb), CAST(:answer AS jsonb), :user_id)
 """)
 GET_PLAN = text("SELECT request, answer FROM plans WHERE token = :token")
+# Served by the partial index ix_plans_user_created (user_id, created_at DESC).
+USER_PLANS = text("""
+    SELECT p.token, p.created_at, p.answer ->> 'start_at' AS start_at, p.answer ->> 'finish_at' AS finish_at,
+           p.answer -> 'travel' ->> 'mode' AS mode, p.answer -> 'totals' AS totals,
+           coalesce((SELECT jsonb_agg(jsonb_build_object('code', s -> 'code', 'name', s -> 'name')
+                                      ORDER BY n)
+                     FROM jsonb_array_elements(p.answer -> 'stops') WITH ORDINALITY AS x(s, n)),
+                    '[]') AS stops,
+           coalesce(jsonb_array_length(p.answer -> 'dropped'), 0) AS dropped
+    FROM plans p
+    WHERE p.user_id = :user_id
+    ORDER BY p.created_at DESC, p.token
+    LIMIT :limit OFFSET :offset
+""")
+COUNT_USER_PLANS = text("SELECT count(*) FROM plans WHERE user_id = :user_id")
 
 
 def sites_by_ref(session: Session, ids: list[int], codes: list[str]) -> list[SiteStop]:
@@ -310,10 +326,40 @@ def delete_route(session: Session, route_id: int) -> None:
     session.execute(DELETE_ROUTE, {"id": route_id})
 
 
-def save_plan(session: Session, token: str, request: dict, answer: dict) -> None:
-    """Store a plan's request and answer under token."""
-    params = {"token": token, "request": json.dumps(request), "answer": json.dumps(answer)}
+def save_plan(session: Session, token: str, request: dict, answer: dict, user_id: int | None = None) -> None:
+    """Store a plan's request and answer under token, owned by user_id when an account made it."""
+    params = {
+        "token": token,
+        "request": json.dumps(request),
+        "answer": json.dumps(answer),
+        "user_id": user_id,
+    }
     session.execute(INSERT_PLAN, params)
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """One saved plan of an account: when it was made, its times (ISO 8601), mode, totals and stops."""
+
+    token: str
+    created_at: datetime
+    start_at: str | None
+    finish_at: str | None
+    mode: str | None
+    totals: dict | None
+    stops: list[dict]
+    dropped: int
+
+
+def user_plans(session: Session, user_id: int, *, limit: int, offset: int) -> list[PlanSummary]:
+    """Return one page of the plans user_id saved, newest first."""
+    params = {"user_id": user_id, "limit": limit, "offset": offset}
+    return [PlanSummary(**r) for r in session.execute(USER_PLANS, params).mappings()]
+
+
+def count_user_plans(session: Session, user_id: int) -> int:
+    """Return how many plans user_id has saved."""
+    return session.execute(COUNT_USER_PLANS, {"user_id": user_id}).scalar_one()
 
 
 def get_plan(session: Session, token: str) -> tuple[dict, dict]:

@@ -6,10 +6,10 @@ from dataclasses import asdict
 
 from flask import Blueprint, Response, request, url_for
 
-from ..auth import audit, require_super_admin
+from ..auth import audit, current_user, require_login, require_super_admin
 from ..db import get_session
 from ..errors import Conflict, InvalidParameter
-from ..geo import parse_choice, parse_float
+from ..geo import parse_choice, parse_float, parse_int
 from ..vocab import POI_CATEGORIES
 from . import queries
 from .gpx import geojson_document, gpx_document
@@ -134,12 +134,36 @@ def create_plan():
     req = parse_plan_request(raw)
     session = get_session()
     answer = plan(session, req)
-    token = save_plan(session, raw, answer)
+    # A signed-in account keeps its plans (GET /plans/mine); a visitor's plan is reached by its token only.
+    token = save_plan(session, raw, answer, current_user().user_id)
     details = {"sites": len(answer["stops"]), "dropped": len(answer["dropped"]), "mode": req.mode}
     audit(session, "create", "plan", token, details=details)
     session.commit()
     answer = {"token": token, "share_url": url_for("routing.get_plan", token=token), **answer}
     return answer, 201, {"Location": answer["share_url"]}
+
+
+@bp.get("/plans/mine")
+def my_plans():
+    """The caller's saved plans, newest first, paged (signed-in accounts)."""
+    identity = require_login()
+    limit = parse_int(request.args, "limit", default=20, lo=1, hi=100)
+    offset = parse_int(request.args, "offset", default=0, lo=0, hi=100_000)
+    session = get_session()
+    if identity.user_id is None:
+        rows, total = [], 0  # the configured break-glass token is no account and keeps no plans
+    else:
+        rows = queries.user_plans(session, identity.user_id, limit=limit, offset=offset)
+        total = queries.count_user_plans(session, identity.user_id)
+    plans = [
+        {
+            **asdict(r),
+            "created_at": r.created_at.isoformat(),
+            "share_url": url_for("routing.get_plan", token=r.token),
+        }
+        for r in rows
+    ]
+    return {"count": total, "limit": limit, "offset": offset, "plans": plans}
 
 
 def _saved(token: str) -> dict:

@@ -462,8 +462,8 @@ def _plan_answer(
     }
 
 
-def save_plan(session: Session, request_json: dict, answer: dict) -> str:
-    """Store the plan for its share link and return the token."""
+def save_plan(session: Session, request_json: dict, answer: dict, user_id: int | None = None) -> str:
+    """Store the plan for its share link (owned by user_id when an account made it) and return the token."""
     token = secrets.token_urlsafe(12)
-    queries.save_plan(session, token, request_json, answer)
+    queries.save_plan(session, token, request_json, answer, user_id)
     return token
