@@ -4,8 +4,9 @@ The organization admin is demo-gulou, bound to the Gulou district committee (FZ-
 that committee's subtree and the Gulou region (350102). "in" objects lie inside that scope, "out" ones in
 another district. Expected answers follow the roles of the service:
 
-- visitor: public layers and route planning; member: also check-ins and its own tokens;
-- org_admin: zones, coverage, organizations in its subtree and region, sites and POIs in its region;
+- visitor: public layers and route planning; member: also check-ins, its own tokens and saved plans;
+- org_admin: zones, coverage, organizations in its subtree and region, sites, POIs and service centres in its
+  region;
 - super_admin: everything, accounts and the audit trail.
 
 Out-of-scope reads answer 404 and out-of-scope writes 403. Every allowed write leaves an audit entry.
@@ -83,6 +84,14 @@ def _collection(feature: dict[str, Any]) -> dict[str, Any]:
         "type": "FeatureCollection",
         "features": [{"type": "Feature", "geometry": point, "properties": props}],
     }
+
+
+def _org(code: str, parent: str, adcode: str) -> dict[str, Any]:
+    return {"code": code, "name": "矩阵测试支部", "kind": "branch", "parent_code": parent, "adcode": adcode}
+
+
+def _centre(code: str, lon: str, lat: str) -> dict[str, Any]:
+    return {"code": code, "name": "矩阵测试服务站", "level": "community", "lon": lon, "lat": lat}
 
 
 START_AT = "2026-11-25T08:30:00+08:00"  # a Wednesday morning, when the demo sites open
@@ -229,10 +238,55 @@ CASES: list[Case] = [
     ),
     Case("DELETE", "/api/v1/pois/<int:row_id>", "/api/v1/pois/{poi_in}", ADMIN_IN),
     Case("DELETE", "/api/v1/pois/<int:row_id>", "/api/v1/pois/{poi_out}", ADMIN_OUT_WRITE, label="out"),
-    # Service centres (public reads)
+    # Service centres: public reads; writes by admins of the centre's region
     Case("GET", "/api/v1/centres", f"/api/v1/centres?{BOX}", PUBLIC),
     Case("GET", "/api/v1/centres/nearest", "/api/v1/centres/nearest?lon=119.30&lat=26.08", PUBLIC),
     Case("GET", "/api/v1/centres/<int:centre_id>", "/api/v1/centres/{centre_in}", PUBLIC),
+    Case("POST", "/api/v1/centres", "/api/v1/centres", ADMIN_IN, _centre("T-MX-C1", "{in_lon}", "{in_lat}")),
+    Case(
+        "POST",
+        "/api/v1/centres",
+        "/api/v1/centres",
+        ADMIN_OUT_WRITE,
+        _centre("T-MX-C2", "{out_lon}", "{out_lat}"),
+        "out",
+    ),
+    Case("PATCH", "/api/v1/centres/<int:row_id>", "/api/v1/centres/{centre_in}", ADMIN_IN, {"reach_m": 600}),
+    Case(
+        "PATCH",
+        "/api/v1/centres/<int:row_id>",
+        "/api/v1/centres/{centre_out}",
+        ADMIN_OUT_WRITE,
+        {"reach_m": 600},
+        "out",
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/centres/<int:row_id>",
+        "/api/v1/centres/{centre_in}",
+        ADMIN_OUT_WRITE,
+        {"lon": "{out_lon}", "lat": "{out_lat}"},
+        "moved out",
+    ),
+    Case(
+        "PUT",
+        "/api/v1/centres/<int:row_id>",
+        "/api/v1/centres/{centre_in}",
+        ADMIN_IN,
+        _centre("{centre_in_code}", "{in_lon}", "{in_lat}"),
+    ),
+    Case(
+        "PUT",
+        "/api/v1/centres/<int:row_id>",
+        "/api/v1/centres/{centre_out}",
+        ADMIN_OUT_WRITE,
+        _centre("{centre_out_code}", "{out_lon}", "{out_lat}"),
+        "out",
+    ),
+    Case("DELETE", "/api/v1/centres/<int:row_id>", "/api/v1/centres/{centre_in}", ADMIN_IN),
+    Case(
+        "DELETE", "/api/v1/centres/<int:row_id>", "/api/v1/centres/{centre_out}", ADMIN_OUT_WRITE, label="out"
+    ),
     # Curated routes: public reads, written by super admins (they span regions)
     Case("GET", "/api/v1/routes", "/api/v1/routes", PUBLIC),
     Case("GET", "/api/v1/routes/<ref>", "/api/v1/routes/{route_code}", PUBLIC),
@@ -252,6 +306,7 @@ CASES: list[Case] = [
         {"sites": ["{site_in}"], "start": {"lon": "{in_lon}", "lat": "{in_lat}"}, "start_at": START_AT},
     ),
     Case("GET", "/api/v1/plans/<token>", "/api/v1/plans/{plan}", PUBLIC),
+    Case("GET", "/api/v1/plans/mine", "/api/v1/plans/mine", ACCOUNT),
     Case("GET", "/api/v1/plans/<token>.geojson", "/api/v1/plans/{plan}.geojson", PUBLIC),
     Case("GET", "/api/v1/plans/<token>.gpx", "/api/v1/plans/{plan}.gpx", PUBLIC),
     # Grid zones: admin data, scoped
@@ -310,6 +365,89 @@ CASES: list[Case] = [
         "DELETE",
         "/api/v1/zones/<code>",
         "/api/v1/zones/{zone_out}?version={zone_out_version}",
+        ADMIN_OUT_WRITE,
+        label="out",
+    ),
+    # Organizations: admin data, scoped to the admin's subtree (and region, for writes)
+    Case("GET", "/api/v1/organizations", "/api/v1/organizations", ADMIN_IN),
+    Case("GET", "/api/v1/organizations", "/api/v1/organizations?region=350105", ADMIN_IN, label="filtered"),
+    Case("GET", "/api/v1/organizations/<ref>", "/api/v1/organizations/{org_in_id}", ADMIN_IN),
+    Case("GET", "/api/v1/organizations/<ref>", "/api/v1/organizations/{org_in}", ADMIN_IN, label="by code"),
+    Case(
+        "GET",
+        "/api/v1/organizations/<ref>",
+        "/api/v1/organizations/{org_out_id}",
+        ADMIN_OUT_READ,
+        label="out",
+    ),
+    Case(
+        "GET",
+        "/api/v1/organizations/<ref>",
+        "/api/v1/organizations/FZ-O-350100",
+        ADMIN_OUT_READ,
+        label="above",
+    ),
+    Case(
+        "GET", "/api/v1/organizations/<ref>/children", "/api/v1/organizations/{org_gulou}/children", ADMIN_IN
+    ),
+    Case(
+        "GET",
+        "/api/v1/organizations/<ref>/children",
+        "/api/v1/organizations/{org_out_id}/children",
+        ADMIN_OUT_READ,
+        label="out",
+    ),
+    Case("GET", "/api/v1/organizations/<ref>/subtree", "/api/v1/organizations/{org_gulou}/subtree", ADMIN_IN),
+    Case(
+        "GET",
+        "/api/v1/organizations/<ref>/subtree",
+        "/api/v1/organizations/FZ-O-350100/subtree",
+        ADMIN_OUT_READ,
+        label="above",
+    ),
+    Case(
+        "POST",
+        "/api/v1/organizations",
+        "/api/v1/organizations",
+        ADMIN_IN,
+        _org("FZ-O-350102-MX2", "FZ-O-350102", "350102"),
+    ),
+    Case(
+        "POST",
+        "/api/v1/organizations",
+        "/api/v1/organizations",
+        ADMIN_OUT_WRITE,
+        _org("FZ-O-350105-MX2", "FZ-O-350105", "350105"),
+        "out",
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/organizations/<ref>",
+        "/api/v1/organizations/{org_in_id}",
+        ADMIN_IN,
+        {"name": "改名", "version": "{org_in_version}"},
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/organizations/<ref>",
+        "/api/v1/organizations/{org_out_id}",
+        ADMIN_OUT_WRITE,
+        {"name": "改名", "version": "{org_out_version}"},
+        "out",
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/organizations/<ref>",
+        "/api/v1/organizations/{org_in_id}",
+        ADMIN_OUT_WRITE,
+        {"parent_code": "FZ-O-350105", "version": "{org_in_version}"},
+        "moved out",
+    ),
+    Case("DELETE", "/api/v1/organizations/<ref>", "/api/v1/organizations/{leaf_in}?version=1", ADMIN_IN),
+    Case(
+        "DELETE",
+        "/api/v1/organizations/<ref>",
+        "/api/v1/organizations/{leaf_out}?version=1",
         ADMIN_OUT_WRITE,
         label="out",
     ),
@@ -455,6 +593,10 @@ DEMO_IDS = text("""
         (SELECT min(id) FROM pois WHERE region_id = (SELECT id FROM gulou)) AS poi_in,
         (SELECT min(id) FROM pois WHERE region_id = (SELECT id FROM mawei)) AS poi_out,
         (SELECT min(id) FROM service_centres WHERE region_id = (SELECT id FROM gulou)) AS centre_in,
+        (SELECT min(id) FROM service_centres WHERE region_id = (SELECT id FROM mawei)) AS centre_out,
+        (SELECT id FROM organizations WHERE code = 'FZ-O-350102') AS org_gulou,
+        (SELECT id FROM organizations WHERE code = 'FZ-O-350102-C1') AS org_in_id,
+        (SELECT id FROM organizations WHERE code = 'FZ-O-350105-C1') AS org_out_id,
         (SELECT min(id) FROM routes) AS route_id,
         (SELECT code FROM routes ORDER BY id LIMIT 1) AS route_code,
         (SELECT min(z.code) FROM zones z JOIN organizations o ON o.id = z.org_id
@@ -477,7 +619,18 @@ CODES = text("""
            (SELECT ST_X(geom) FROM heritage_sites WHERE id = :site_in) AS site_lon,
            (SELECT ST_Y(geom) FROM heritage_sites WHERE id = :site_in) AS site_lat,
            (SELECT version FROM zones WHERE code = :zone_in) AS zone_in_version,
-           (SELECT version FROM zones WHERE code = :zone_out) AS zone_out_version
+           (SELECT version FROM zones WHERE code = :zone_out) AS zone_out_version,
+           (SELECT code FROM service_centres WHERE id = :centre_in) AS centre_in_code,
+           (SELECT code FROM service_centres WHERE id = :centre_out) AS centre_out_code,
+           (SELECT version FROM organizations WHERE id = :org_in_id) AS org_in_version,
+           (SELECT version FROM organizations WHERE id = :org_out_id) AS org_out_version
+""")
+# A leaf organization on each side that nothing refers to, so that deleting it can succeed.
+LEAVES = text("""
+    INSERT INTO organizations (code, name, kind, parent_id, region_id)
+    SELECT p.code || '-MX', '矩阵测试空支部', 'branch', p.id, p.region_id
+    FROM organizations p WHERE p.code IN ('FZ-O-350102', 'FZ-O-350105')
+    RETURNING code, id
 """)
 
 
@@ -520,6 +673,8 @@ def world(demo):
     headers = demo_tokens(demo)
     ids = dict(demo.execute(DEMO_IDS).one()._mapping)
     ids |= dict(demo.execute(CODES, ids).one()._mapping)
+    leaves = dict(demo.execute(LEAVES).all())
+    ids["leaf_in"], ids["leaf_out"] = leaves["FZ-O-350102-MX"], leaves["FZ-O-350105-MX"]
     ids["square_in"] = _square(ids["in_lon"], ids["in_lat"])
     ids["square_out"] = _square(ids["out_lon"], ids["out_lat"])
     assert all(v is not None for v in ids.values()), ids

@@ -50,6 +50,7 @@ IDS_SQL = text("""
            (SELECT min(id) FROM zones) AS zone_id,
            (SELECT code FROM zones ORDER BY id LIMIT 1) AS zone_code,
            (SELECT min(id) FROM users) AS user_id,
+           (SELECT min(id) FROM organizations) AS org_id,
            (SELECT min(id) FROM heritage_sites
             WHERE jsonb_array_length(coalesce(opening_hours -> 'wed', '[]')) > 0) AS open_site
 """)
@@ -85,6 +86,11 @@ def _urls(rule: str, ids: Any, collections: list[str]) -> list[str]:
             for fmt in ("geojson", "csv")
         ],
         "/api/v1/zones/<code>": [f"/api/v1/zones/{ids.zone_code}?sensitive=true"],
+        "/api/v1/organizations/<ref>": [f"/api/v1/organizations/{ids.org_id}?sensitive=true"],
+        "/api/v1/organizations/<ref>/children": [
+            f"/api/v1/organizations/{ids.org_id}/children?sensitive=true"
+        ],
+        "/api/v1/organizations/<ref>/subtree": [f"/api/v1/organizations/{ids.org_id}/subtree?sensitive=true"],
         "/api/v1/users/<int:user_id>": [f"/api/v1/users/{ids.user_id}"],
         "/api/v1/coverage/<adcode>": ["/api/v1/coverage/350102"],
         "/api/v1/coverage/<adcode>/children": ["/api/v1/coverage/350100/children"],
@@ -119,6 +125,7 @@ def _urls(rule: str, ids: Any, collections: list[str]) -> list[str]:
         "/api/v1/pois": [f"/api/v1/pois?{box}&limit=1000"],
         "/api/v1/centres": [f"/api/v1/centres?{box}&limit=1000"],
         "/api/v1/zones": [f"/api/v1/zones?{box}&sensitive=true"],
+        "/api/v1/organizations": ["/api/v1/organizations?sensitive=true&limit=1000"],
         "/api/v1/sites/nearby": ["/api/v1/sites/nearby?lon=119.30&lat=26.08&radius_m=50000"],
         "/api/v1/pois/nearby": ["/api/v1/pois/nearby?lon=119.30&lat=26.08&radius_m=5000"],
         "/api/v1/centres/nearest": ["/api/v1/centres/nearest?lon=119.30&lat=26.08"],

@@ -320,7 +320,27 @@ def described_paths() -> dict[str, dict[str, Any]]:
                     COORDSYS_P,
                     FORMAT_P,
                 ],
-            )
+            ),
+            "post": _op(
+                "Create a service centre in the admin's region (a known level, reach_m 1..50000).",
+                centres,
+                [COORDSYS_P],
+                responses={"201": {"description": "Created"}, "409": PROBLEM},
+                admin=True,
+                body=True,
+            ),
+        },
+        **organization_paths(),
+        "/api/v1/plans/mine": {
+            "get": {
+                **_op(
+                    "The signed-in account's saved plans, newest first, paged.",
+                    "Routes 红色线路",
+                    [_q("limit", "Page size, 1..100 (default 20).", INT), OFFSET_P],
+                ),
+                "security": ADMIN,
+                "responses": {**_ok("Saved plans"), "400": PROBLEM, "401": PROBLEM, "403": PROBLEM},
+            }
         },
         "/api/v1/centres/nearest": {
             "get": _op(
@@ -340,7 +360,30 @@ def described_paths() -> dict[str, dict[str, Any]]:
         "/api/v1/centres/{centre_id}": {
             "get": _op(
                 "One service centre.", centres, [_path("centre_id", "Centre id", INT), COORDSYS_P, FORMAT_P]
-            )
+            ),
+            "put": _op(
+                "Replace a service centre (admin of its region).",
+                centres,
+                [_path("centre_id", "Centre id", INT), COORDSYS_P],
+                responses={"200": {"description": "The centre as stored"}, "409": PROBLEM},
+                admin=True,
+                body=True,
+            ),
+            "patch": _op(
+                "Change fields of a service centre; a moved centre is placed in its region again (admin).",
+                centres,
+                [_path("centre_id", "Centre id", INT), COORDSYS_P],
+                responses={"200": {"description": "The centre as stored"}, "409": PROBLEM},
+                admin=True,
+                body=True,
+            ),
+            "delete": _op(
+                "Delete a service centre (admin of its region).",
+                centres,
+                [_path("centre_id", "Centre id", INT)],
+                responses={"204": {"description": "Deleted"}},
+                admin=True,
+            ),
         },
         "/api/v1/regions": {
             "get": _op(
@@ -424,6 +467,99 @@ def described_paths() -> dict[str, dict[str, Any]]:
         "/openapi.json": {"get": _op("This document.", "Documentation")},
         "/api/docs": {
             "get": _op("Human-readable API page.", "Documentation", responses=_ok("HTML page", "text/html"))
+        },
+    }
+
+
+ORGS = "Organizations 党组织"
+ORG_REF = _path("ref", "Organization id (integer) or organization code.")
+SENSITIVE_P = _q("sensitive", "Show contact names and phones unmasked (admins in scope).", BOOL)
+VERSION_P = _q("version", "The version edited (or send If-Match, or version in the body).", INT)
+
+
+def _org_list_params() -> list[dict]:
+    return [
+        _q("kind", "Organization kinds.", _enum_list(vocab.ORG_KINDS)),
+        _q("active", "Only active (true) or inactive (false) organizations.", BOOL),
+        LIMIT_P,
+        OFFSET_P,
+        SENSITIVE_P,
+        COORDSYS_P,
+        FORMAT_P,
+    ]
+
+
+def organization_paths() -> dict[str, dict[str, Any]]:
+    """Return the organization operations: admin data, scoped to the caller's organization subtree."""
+    written = {"409": PROBLEM}
+    return {
+        "/api/v1/organizations": {
+            "get": _op(
+                "Organizations in the caller's scope, by region (with the regions below), parent, kind, "
+                "active and name; paged.",
+                ORGS,
+                [
+                    REGION_P,
+                    _q("parent", "Parent organization id or code."),
+                    _q("q", "Substring of the name or code."),
+                    *_org_list_params(),
+                ],
+                admin=True,
+            ),
+            "post": _op(
+                "Create an organization below one in the admin's subtree and region.",
+                ORGS,
+                [COORDSYS_P],
+                responses={"201": {"description": "Created"}, **written},
+                admin=True,
+                body=True,
+            ),
+        },
+        "/api/v1/organizations/{ref}": {
+            "get": _op(
+                "One organization with its parent, children, zone and member counts and its region path.",
+                ORGS,
+                [ORG_REF, SENSITIVE_P, COORDSYS_P, FORMAT_P],
+                admin=True,
+            ),
+            "patch": _op(
+                "Change fields of an organization or move it (no cycles) with a version check; stale: 409.",
+                ORGS,
+                [ORG_REF, COORDSYS_P, VERSION_P],
+                responses={"200": {"description": "The organization as stored"}, **written},
+                admin=True,
+                body=True,
+            ),
+            "delete": _op(
+                "Delete an organization with no children, zones or accounts, with a version check.",
+                ORGS,
+                [ORG_REF, VERSION_P],
+                responses={"200": {"description": "Deleted"}, **written},
+                admin=True,
+            ),
+        },
+        "/api/v1/organizations/{ref}/children": {
+            "get": _op(
+                "The organizations directly below one, paged.",
+                ORGS,
+                [ORG_REF, *_org_list_params()],
+                admin=True,
+            )
+        },
+        "/api/v1/organizations/{ref}/subtree": {
+            "get": _op(
+                "An organization and everything below it, depth first, with each one's depth.",
+                ORGS,
+                [
+                    ORG_REF,
+                    _q("max_depth", "Levels below the organization, 0..20 (default 10).", INT),
+                    _q("limit", "At most this many organizations, 1..5000 (default 1000).", INT),
+                    SENSITIVE_P,
+                    COORDSYS_P,
+                    FORMAT_P,
+                ],
+                admin=True,
+            )
         },
     }
 
