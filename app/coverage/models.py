@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import ARRAY, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, func
+from sqlalchemy import ARRAY, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,6 +39,22 @@ class CoverageGrid(Base):
     cell_deg: Mapped[float] = mapped_column(Float)
     cells: Mapped[int] = mapped_column(Integer)
     built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    blind_merged: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    reach_merged: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class CoverageMergedPiece(Base):
+    """A region's blind or reach-gap piece merged across cell seams (EPSG:4326, m²), kept between runs."""
+
+    __tablename__ = "coverage_merged_pieces"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    child_id: Mapped[int | None] = mapped_column(Integer)
+    geom = mapped_column(Geometry("POLYGON", srid=SRID_WGS84, spatial_index=False), nullable=False)
+    area_m2: Mapped[float] = mapped_column(Float)
+    detail: Mapped[dict | None] = mapped_column(JSONB)
+    __table_args__ = (Index("ix_coverage_merged_pieces_region_kind", "region_id", "kind"),)
 
 
 class CoverageZoneFacts(Base):

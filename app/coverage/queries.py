@@ -181,6 +181,7 @@ ZONE_DENSITY = text("""
 DROP_CELLS = text("""
     DELETE FROM coverage_cells WHERE region_id = :region_id;
     DELETE FROM coverage_grids WHERE region_id = :region_id;
+    DELETE FROM coverage_merged_pieces WHERE region_id = :region_id;
 """)
 RECORD_GRID = text("""
     INSERT INTO coverage_grids (region_id, cell_deg, cells)
@@ -218,6 +219,8 @@ def build_cells(session: Session, region_id: int, cell_deg: float) -> int:
 def refresh_blind(session: Session, region_id: int) -> int:
     """Recompute the blind part of the region's stale cells; return how many were recomputed."""
     result = session.execute(_q("refresh_blind"), {"region_id": region_id, **_OVERLAY})
+    if result.rowcount:
+        _forget_merge(session, region_id, "blind")
     return result.rowcount
 
 
@@ -270,7 +273,10 @@ def refresh_reach(session: Session, region_id: int, defaults: dict[str, float]) 
         FROM g
         WHERE c.id = g.id
     """)
-    return session.execute(sql, {"region_id": region_id, "only_stale": True, **_OVERLAY}).rowcount
+    recomputed = session.execute(sql, {"region_id": region_id, "only_stale": True, **_OVERLAY}).rowcount
+    if recomputed:
+        _forget_merge(session, region_id, "reach_gap")
+    return recomputed
 
 
 def live_reach_gaps(session: Session, region_id: int) -> None:
@@ -344,7 +350,8 @@ CREATE_FOUND = text("""
         zone_ids integer[], detail jsonb) ON COMMIT DROP;
     DROP TABLE IF EXISTS coverage_merged;
     CREATE TEMP TABLE coverage_merged (
-        kind text, child_id integer, geom geometry, area_m2 double precision) ON COMMIT DROP;
+        region_id integer, kind text, child_id integer, geom geometry, area_m2 double precision,
+        detail jsonb) ON COMMIT DROP;
 """)
 
 # Our own fixed sources of pieces for each area finding; only these identifiers are formatted into SQL.
@@ -355,6 +362,10 @@ _PIECES = {
                     WHERE region_id = :region_id AND reach_gap IS NOT NULL""",
     "reach_gap_live": "SELECT child_id, gap AS geom FROM coverage_live_gaps WHERE gap IS NOT NULL",
 }
+# Where merged pieces go: kept between runs (stored cells), or for this run only (a what-if reach).
+_MERGED = {"kept": "coverage_merged_pieces", "run": "coverage_merged"}
+# The coverage_grids flag saying the kept pieces of a kind are the merge of the current cells.
+_MERGED_FLAG = {"blind": "blind_merged", "reach_gap": "reach_merged"}
 
 
 def prepare_found(session: Session) -> None:
@@ -362,30 +373,73 @@ def prepare_found(session: Session) -> None:
     session.execute(CREATE_FOUND)
 
 
-def merge_pieces(session: Session, region_id: int, kind: str, source: str) -> tuple[int, float]:
-    """Merge the cell pieces of source across cell seams, per child region; return (pieces, m²)."""
-    sql = text(f"""
-        INSERT INTO coverage_merged (kind, child_id, geom, area_m2)
-        SELECT :kind, d.child_id, d.geom, ST_Area(CAST(d.geom AS geography))
-        FROM (SELECT p.child_id, (ST_Dump(ST_UnaryUnion(ST_Collect(p.geom)))).geom AS geom
-              FROM ({_PIECES[source]}) p GROUP BY p.child_id) d
-        WHERE ST_GeometryType(d.geom) = 'ST_Polygon'
-        RETURNING area_m2
-    """)
-    areas = session.execute(sql, {"region_id": region_id, "kind": kind}).scalars().all()
-    return len(areas), float(sum(areas))
+def merge_pieces(session: Session, region_id: int, kind: str, source: str, into: str = "run") -> None:
+    """Merge the cell pieces of source across cell seams, per child region, into table into."""
+    session.execute(
+        text(f"""
+            INSERT INTO {_MERGED[into]} (region_id, kind, child_id, geom, area_m2)
+            SELECT :region_id, :kind, d.child_id, d.geom, ST_Area(CAST(d.geom AS geography))
+            FROM (SELECT p.child_id, (ST_Dump(ST_UnaryUnion(ST_Collect(p.geom)))).geom AS geom
+                  FROM ({_PIECES[source]}) p GROUP BY p.child_id) d
+            WHERE ST_GeometryType(d.geom) = 'ST_Polygon'
+        """),
+        {"region_id": region_id, "kind": kind},
+    )
 
 
-SLIVERS = text("""
-    SELECT count(*) AS n, COALESCE(sum(area_m2), 0) AS area_m2
-    FROM coverage_merged WHERE kind = :kind AND area_m2 <= :tolerance_m2
+def _forget_merge(session: Session, region_id: int, kind: str) -> None:
+    session.execute(
+        text(f"UPDATE coverage_grids SET {_MERGED_FLAG[kind]} = false WHERE region_id = :region_id"),
+        {"region_id": region_id},
+    )
+
+
+# A piece that comes out of a new merge exactly as it was (an edit elsewhere in the region) keeps the
+# owners computed for it; the pieces of the new merge replace the kept ones.
+REPLACE_KEPT = text("""
+    WITH kept AS MATERIALIZED (
+        SELECT md5(ST_AsBinary(geom)) AS digest, detail FROM coverage_merged_pieces
+        WHERE region_id = :region_id AND kind = :kind AND detail IS NOT NULL
+    ),
+    -- Each digest once per row: joined inline, it was computed again for every kept piece.
+    fresh AS MATERIALIZED (
+        SELECT ctid AS row_id, md5(ST_AsBinary(geom)) AS digest FROM coverage_merged
+        WHERE region_id = :region_id AND kind = :kind
+    )
+    UPDATE coverage_merged m SET detail = k.detail
+    FROM fresh f JOIN kept k ON k.digest = f.digest
+    WHERE m.ctid = f.row_id;
+    DELETE FROM coverage_merged_pieces WHERE region_id = :region_id AND kind = :kind;
+    WITH moved AS (DELETE FROM coverage_merged WHERE region_id = :region_id AND kind = :kind RETURNING *)
+    INSERT INTO coverage_merged_pieces (region_id, kind, child_id, geom, area_m2, detail)
+    SELECT region_id, kind, child_id, geom, area_m2, detail FROM moved;
 """)
 
 
-def add_area_findings(session: Session, region_id: int, kind: str, tolerance_m2: float) -> tuple[int, float]:
+def ensure_merged(session: Session, region_id: int, kind: str) -> bool:
+    """Keep the merge of the region's current cells of kind; return True when it had to be merged now."""
+    flag = _MERGED_FLAG[kind]
+    current = session.execute(
+        text(f"SELECT {flag} FROM coverage_grids WHERE region_id = :region_id"), {"region_id": region_id}
+    ).scalar()
+    if current:
+        return False
+    merge_pieces(session, region_id, kind, kind, into="run")
+    session.execute(REPLACE_KEPT, {"region_id": region_id, "kind": kind})
+    session.execute(
+        text(f"UPDATE coverage_grids SET {flag} = true WHERE region_id = :region_id"),
+        {"region_id": region_id},
+    )
+    return True
+
+
+def add_area_findings(
+    session: Session, region_id: int, kind: str, tolerance_m2: float, merged: str = "kept"
+) -> tuple[int, float]:
     """Add the merged pieces of kind above tolerance as findings; return the slivers (count, m²) dropped."""
-    session.execute(_q("area_findings"), {"region_id": region_id, "kind": kind, "tolerance_m2": tolerance_m2})
-    row = session.execute(SLIVERS, {"kind": kind, "tolerance_m2": tolerance_m2}).one()
+    sql = sql_file("area_findings").format(pieces=_MERGED[merged])
+    params = {"region_id": region_id, "kind": kind, "tolerance_m2": tolerance_m2}
+    row = session.execute(text(sql), params).one()
     return int(row.n), float(row.area_m2)
 
 
@@ -407,8 +461,9 @@ def found_counts(session: Session) -> dict[str, int]:
     return {kind: n for kind, n in session.execute(FOUND_COUNTS)}
 
 
+# The cells tile the region, so their areas add up to the region's: no geodesic walk of its outline.
 FIGURES = text("""
-    SELECT ST_Area(CAST(g.geom AS geography)) AS region_area_m2,
+    SELECT COALESCE(sum(c.area_m2), 0) AS region_area_m2,
            COALESCE(sum(c.blind_m2), 0) AS blind_m2,
            COALESCE(sum(c.reach_gap_m2), 0) AS reach_gap_m2,
            count(c.id) AS cells

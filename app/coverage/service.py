@@ -194,7 +194,7 @@ def _analyse(
     queries.prepare_found(session)
     counts: dict[str, Any] = {}
     if "blind" in kinds:
-        queries.merge_pieces(session, region.id, "blind", "blind")
+        queries.ensure_merged(session, region.id, "blind")
         n, area = queries.add_area_findings(session, region.id, "blind", params.tolerance_m2)
         counts["blind_slivers"] = {"count": n, "area_m2": round(area, 3)}
     if "overlap" in kinds:
@@ -204,11 +204,14 @@ def _analyse(
     live_reach = not params.default_reach
     if "reach_gap" in kinds:
         if live_reach:
+            # A what-if reach: gaps and their merge live only in this run's temporary tables.
             queries.prepare_discs(session, region.id, params.reach_m, _defaults(), only_stale=False)
             queries.live_reach_gaps(session, region.id)
-        source = "reach_gap_live" if live_reach else "reach_gap"
-        queries.merge_pieces(session, region.id, "reach_gap", source)
-        n, area = queries.add_area_findings(session, region.id, "reach_gap", params.tolerance_m2)
+            queries.merge_pieces(session, region.id, "reach_gap", "reach_gap_live", into="run")
+        else:
+            queries.ensure_merged(session, region.id, "reach_gap")
+        merged = "run" if live_reach else "kept"
+        n, area = queries.add_area_findings(session, region.id, "reach_gap", params.tolerance_m2, merged)
         counts["reach_gap_slivers"] = {"count": n, "area_m2": round(area, 3)}
     found = queries.found_counts(session)
     counts = {kind: found.get(kind, 0) for kind in KINDS if kind in kinds} | counts

@@ -1,0 +1,116 @@
+"""The merged blind and reach-gap pieces a region keeps between runs: reused while its cells are
+unchanged, merged again after an edit, and their suggested owners follow organization and centre edits.
+
+Same hand-drawn city as test_coverage_analysis.py (990100; the one blind zone is the upper half of
+119.010-119.020 E, T-B3 stands inside it and T-B1 is the nearest other active organization).
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from app.coverage import queries, service
+from app.coverage.service import CoverageParams
+from tests.conftest import load
+
+KEPT = text("""
+    SELECT kind, count(*) AS pieces, count(detail) AS detailed
+    FROM coverage_merged_pieces p JOIN regions g ON g.id = p.region_id
+    WHERE g.adcode = :adcode GROUP BY kind
+""")
+
+
+@pytest.fixture
+def grid(session, test_regions):
+    load(session, "organizations", "coverage_orgs.geojson")
+    load(session, "zones", "coverage_zones.geojson")
+    load(session, "centres", "coverage_centres.geojson")
+
+
+def _kept(session, adcode="990100"):
+    return {r.kind: (r.pieces, r.detailed) for r in session.execute(KEPT, {"adcode": adcode})}
+
+
+def _blind(report):
+    return [f for f in report.findings if f.kind == "blind"]
+
+
+def _region_id(session, adcode="990100"):
+    return queries.get_region_ref(session, adcode).id
+
+
+def test_second_report_reads_the_kept_merge(session, grid):
+    first = service.coverage_report(session, "990100")
+    kept = _kept(session)
+    assert kept["blind"][0] >= 2  # the blind zone and the sliver
+    assert kept["blind"][1] == 1  # only the piece above the tolerance needed its owners
+    assert kept["reach_gap"][0] >= 1
+    # Nothing changed: nothing is merged again, and the findings are the same.
+    region_id = _region_id(session)
+    assert queries.ensure_merged(session, region_id, "blind") is False
+    assert queries.ensure_merged(session, region_id, "reach_gap") is False
+    second = service.coverage_report(session, "990100")
+    assert [(f.kind, f.area_m2, f.detail) for f in second.findings] == [
+        (f.kind, f.area_m2, f.detail) for f in first.findings
+    ]
+
+
+def test_a_finer_tolerance_fills_owners_of_the_smaller_pieces(session, grid):
+    service.coverage_report(session, "990100")
+    finer = service.coverage_report(session, "990100", CoverageParams(tolerance_m2=10))
+    assert len(_blind(finer)) == 2
+    assert all("suggested_orgs" in f.detail for f in _blind(finer))
+    assert _kept(session)["blind"][1] == 2
+
+
+def test_zone_edit_merges_the_blind_pieces_again(session, grid):
+    before = service.coverage_report(session, "990100")
+    assert len(_blind(before)) == 1
+    # A new zone over the blind zone's western half halves it.
+    session.execute(
+        text("""
+        INSERT INTO zones (code, name, region_id, geom)
+        SELECT '990101001001009', '补一', id,
+               ST_Multi(ST_MakeEnvelope(119.010, 26.010, 119.015, 26.020, 4326))
+        FROM regions WHERE adcode = '990101'""")
+    )
+    after = service.coverage_report(session, "990100")
+    [blind] = _blind(after)
+    assert blind.area_m2 == pytest.approx(_blind(before)[0].area_m2 / 2, rel=0.01)
+    assert blind.centroid == pytest.approx((119.0175, 26.015), abs=1e-6)
+    # The reach-gap merge did not depend on zones and was kept.
+    assert queries.ensure_merged(session, _region_id(session), "reach_gap") is False
+
+
+def test_organization_edits_change_the_suggested_owners(session, grid):
+    [blind] = _blind(service.coverage_report(session, "990100"))
+    assert [s["code"] for s in blind.detail["suggested_orgs"]][:2] == ["T-B3", "T-B1"]
+    session.execute(text("UPDATE organizations SET active = false WHERE code = 'T-B3'"))
+    [blind] = _blind(service.coverage_report(session, "990100"))
+    assert [s["code"] for s in blind.detail["suggested_orgs"]][0] == "T-B1"
+    session.execute(text("UPDATE organizations SET name = '新名称' WHERE code = 'T-B1'"))
+    [blind] = _blind(service.coverage_report(session, "990100"))
+    assert blind.detail["suggested_orgs"][0]["name"] == "新名称"
+
+
+def test_centre_rename_changes_the_nearest_centre_names(session, grid):
+    report = service.coverage_report(session, "990100")
+    gap = next(f for f in report.findings if f.kind == "reach_gap")
+    nearest = gap.detail["nearest_centres"][0]
+    session.execute(
+        text("UPDATE service_centres SET name = '改名中心' WHERE id = :id"), {"id": nearest["id"]}
+    )
+    report = service.coverage_report(session, "990100")
+    renamed = [f for f in report.findings if f.kind == "reach_gap" and f.detail["nearest_centres"]]
+    names = {c["name"] for f in renamed for c in f.detail["nearest_centres"]}
+    assert "改名中心" in names
+
+
+def test_rebuilt_cells_drop_the_kept_merge(session, grid):
+    service.coverage_report(session, "990100")
+    region_id = _region_id(session)
+    queries.build_cells(session, region_id, queries.cell_size_deg(session, region_id))
+    assert _kept(session) == {}
+    service.coverage_report(session, "990100")
+    assert _kept(session)["blind"][1] == 1
