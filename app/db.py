@@ -20,10 +20,20 @@ class Base(DeclarativeBase):
     """Declarative base for the GeoAlchemy2 mappings; the schema itself is built by Alembic."""
 
 
-def make_engine(url: str, slow_query_ms: float = 200.0) -> Engine:
-    """Return an engine for url that logs statements slower than slow_query_ms at debug level."""
+def make_engine(url: str, slow_query_ms: float = 200.0, *, read_only: bool = False) -> Engine:
+    """Return an engine for url that logs statements slower than slow_query_ms at debug level.
+
+    A read_only engine runs each statement on its own (autocommit: no BEGIN and no ROLLBACK round trips
+    around a one-query request) and its server sessions refuse writes.
+    """
     # No pre-ping: it costs one extra round trip on every request (a third of a nearby search); connections
     # are recycled instead, and HONGTU_DB_PRE_PING=1 turns the ping back on where the network drops them.
+    options: dict = {}
+    if read_only:
+        options = {
+            "isolation_level": "AUTOCOMMIT",
+            "connect_args": {"options": "-c default_transaction_read_only=on"},
+        }
     engine = create_engine(
         url,
         pool_pre_ping=os.environ.get("HONGTU_DB_PRE_PING", "0") == "1",
@@ -31,6 +41,7 @@ def make_engine(url: str, slow_query_ms: float = 200.0) -> Engine:
         pool_size=5,
         max_overflow=5,
         future=True,
+        **options,
     )
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -54,9 +65,14 @@ def init_app(app: Flask) -> None:
         factory = sessionmaker(bind=bound, join_transaction_mode="create_savepoint", expire_on_commit=False)
     else:
         url = app.config.get("DATABASE_URL") or database_url()
-        engine = make_engine(url, app.config.get("SLOW_QUERY_MS", 200.0))
+        slow_ms = app.config.get("SLOW_QUERY_MS", 200.0)
+        engine = make_engine(url, slow_ms)
         app.extensions["hongtu_engine"] = engine
         factory = sessionmaker(bind=engine, expire_on_commit=False)
+        # Engines connect on first use, so an app that never reads this way opens no second pool.
+        read_engine = make_engine(app.config.get("DATABASE_READ_URL") or url, slow_ms, read_only=True)
+        app.extensions["hongtu_read_engine"] = read_engine
+        app.extensions["hongtu_read_sessionmaker"] = sessionmaker(bind=read_engine, expire_on_commit=False)
     app.extensions["hongtu_sessionmaker"] = factory
 
     @app.teardown_appcontext
@@ -77,26 +93,12 @@ def get_session() -> Session:
 
 
 def get_read_session() -> Session:
-    """Return this request's session for reads: on DATABASE_READ_URL (a streaming replica) when set,
-    otherwise the ordinary session, so read-only endpoints can call it unconditionally."""
-    read_url = current_app.config.get("DATABASE_READ_URL")
-    if not read_url or current_app.config.get("DB_CONNECTION") is not None:
+    """Return this request's session for read-only endpoints: on DATABASE_READ_URL (a streaming replica)
+    when set, otherwise on the primary, in both cases autocommit and read-only (see make_engine)."""
+    factory = current_app.extensions.get("hongtu_read_sessionmaker")
+    if factory is None:
+        # Tests: reads must see the rows the test wrote inside its outer transaction.
         return get_session()
     if "db_read_session" not in g:
-        factory = current_app.extensions.get("hongtu_read_sessionmaker")
-        if factory is None:
-            engine = make_engine(read_url, current_app.config.get("SLOW_QUERY_MS", 200.0))
-
-            # A replica refuses writes anyway; saying so on every connection makes a misrouted write
-            # fail the same way when the read URL points at a primary (tests, single-server setups).
-            @event.listens_for(engine, "connect")
-            def _read_only(dbapi_connection, record):
-                with dbapi_connection.cursor() as cursor:
-                    cursor.execute("SET default_transaction_read_only = on")
-                dbapi_connection.commit()
-
-            factory = sessionmaker(bind=engine, expire_on_commit=False)
-            current_app.extensions["hongtu_read_engine"] = engine
-            current_app.extensions["hongtu_read_sessionmaker"] = factory
         g.db_read_session = factory()
     return g.db_read_session

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, request, url_for
 
-from ..db import get_session
+from ..db import get_read_session, get_session
 from ..geo import parse_bbox, parse_coordsys
 from ..sites.admin import add_admin_writes
 from ..sites.output import collection_response, item_response
@@ -57,7 +57,7 @@ def list_all():
     dst = parse_coordsys(request.args)
     conditions = _conditions(dst)
     paging = parse_paging(request.args, max_limit=1000)
-    session = get_session()
+    session = get_read_session()
     rows = list_centres(session, conditions, limit=paging.limit, offset=paging.offset)
     count = count_centres(session, conditions)
     meta = {
@@ -76,7 +76,9 @@ def nearest():
     origin = parse_origin(request.args, dst, required=True)
     k = parse_k(request.args, default=1)
     radius_m = parse_radius(request.args)
-    rows = nearest_centres(get_session(), origin, k=k or 1, conditions=_conditions(dst), radius_m=radius_m)
+    rows = nearest_centres(
+        get_read_session(), origin, k=k or 1, conditions=_conditions(dst), radius_m=radius_m
+    )
     meta = {"k": k, "radius_m": radius_m, "returned": len(rows)}
     return collection_response(rows, centre_properties, parse_format(request.args), dst, meta)
 
@@ -85,7 +87,7 @@ def nearest():
 def centre_detail(centre_id: int):
     """One centre."""
     dst = parse_coordsys(request.args)
-    centre = get_centre(get_session(), centre_id)
+    centre = get_centre(get_read_session(), centre_id)
     return item_response(centre, centre_properties(centre), parse_format(request.args), dst)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from ..db import get_session
+from ..db import get_read_session
 from ..errors import InvalidParameter, NotFound
 from ..geo import parse_bbox, parse_coordsys, parse_int
 from ..sites.filters import bbox_condition
@@ -103,7 +103,7 @@ def conformance():
 
 
 def _describe(collection: Collection) -> dict[str, Any]:
-    box = extent(get_session(), collection)
+    box = extent(get_read_session(), collection)
     described: dict[str, Any] = {
         "id": collection.id,
         "title": collection.title,
@@ -178,7 +178,7 @@ def items(collection_id: str):
     bbox = parse_bbox(request.args, crs=dst)
     if bbox is not None:
         conditions.append(bbox_condition(bbox))
-    session = get_session()
+    session = get_read_session()
     count = count_features(session, coll, conditions, int(current_app.config.get("COUNT_EXACT_MAX", 10_000)))
     if dst == "wgs84":
         # CRS84 pages are assembled by PostGIS and passed through untouched.
@@ -230,7 +230,7 @@ def item(collection_id: str, fid: str):
     dst = parse_coordsys(request.args)
     if not (fid.isascii() and fid.isdigit() and int(fid) < 2**31):
         raise NotFound(f"{coll.id} has no feature {fid[:40]!r}", param="fid")
-    row = get_feature(get_session(), coll, int(fid))
+    row = get_feature(get_read_session(), coll, int(fid))
     if row is None:
         raise NotFound(f"{coll.id} has no feature {fid}", param="fid")
     [geometry] = convert_geometries([row.geometry], dst)

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, request, url_for
 
-from ..db import get_session
+from ..db import get_read_session, get_session
 from ..geo import parse_bbox, parse_coordsys, parse_int
 from ..sites.admin import add_admin_writes
 from ..sites.output import collection_response, item_response
@@ -59,7 +59,7 @@ def list_all():
     fmt = parse_format(request.args)
     conditions = _conditions(request.args, dst)
     paging = parse_paging(request.args, max_limit=1000)
-    session = get_session()
+    session = get_read_session()
     rows = list_pois(session, conditions, limit=paging.limit, offset=paging.offset)
     count = count_pois(session, conditions)
     meta = {
@@ -81,7 +81,7 @@ def nearby():
     k = parse_k(request.args, default=None if radius_m else 10)
     limit = parse_int(request.args, "limit", default=100, lo=1, hi=1000)
     conditions = _conditions(request.args, dst)
-    rows = pois_near(get_session(), origin, conditions, k=k, radius_m=radius_m, limit=limit)
+    rows = pois_near(get_read_session(), origin, conditions, k=k, radius_m=radius_m, limit=limit)
     return collection_response(
         rows, poi_properties, fmt, dst, {"k": k, "radius_m": radius_m, "returned": len(rows)}
     )
@@ -91,7 +91,7 @@ def nearby():
 def poi_detail(poi_id: int):
     """One POI."""
     dst = parse_coordsys(request.args)
-    poi = get_poi(get_session(), poi_id)
+    poi = get_poi(get_read_session(), poi_id)
     return item_response(poi, poi_properties(poi), parse_format(request.args), dst)
 
 

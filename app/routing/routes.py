@@ -7,7 +7,7 @@ from dataclasses import asdict
 from flask import Blueprint, Response, request, url_for
 
 from ..auth import audit, current_user, require_login, require_super_admin
-from ..db import get_session
+from ..db import get_read_session, get_session
 from ..errors import Conflict, InvalidParameter
 from ..geo import parse_choice, parse_float, parse_int
 from ..vocab import POI_CATEGORIES
@@ -45,23 +45,23 @@ def _download(body: str, mimetype: str, filename: str) -> Response:
 @bp.get("/routes")
 def list_routes():
     theme = request.args.get("theme") or None
-    return {"routes": [asdict(r) for r in queries.list_routes(get_session(), theme)]}
+    return {"routes": [asdict(r) for r in queries.list_routes(get_read_session(), theme)]}
 
 
 @bp.get("/routes/<ref>")
 def get_route(ref: str):
-    return route_detail(get_session(), ref, **_detail_args())
+    return route_detail(get_read_session(), ref, **_detail_args())
 
 
 @bp.get("/routes/<ref>.geojson")
 def route_geojson(ref: str):
-    body = route_detail(get_session(), ref, **_detail_args())
+    body = route_detail(get_read_session(), ref, **_detail_args())
     return geojson_document(body["name"], body), 200, {"Content-Type": GEOJSON}
 
 
 @bp.get("/routes/<ref>.gpx")
 def route_gpx(ref: str):
-    body = route_detail(get_session(), ref, **_detail_args())
+    body = route_detail(get_read_session(), ref, **_detail_args())
     return _download(gpx_document(body["name"], body), GPX, f"route-{body['code']}.gpx")
 
 
@@ -169,7 +169,7 @@ def my_plans():
 def _saved(token: str) -> dict:
     if not (token.replace("-", "").replace("_", "").isalnum() and len(token) <= 32):
         raise InvalidParameter("token is not a plan token", param="token")
-    _, answer = queries.get_plan(get_session(), token)
+    _, answer = queries.get_plan(get_read_session(), token)
     return {"token": token, "share_url": url_for("routing.get_plan", token=token), **answer}
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, request, url_for
 from shapely.geometry import Point
 
-from ..db import get_session
+from ..db import get_read_session, get_session
 from ..errors import InvalidParameter, NotFound
 from ..geo import parse_choice, parse_coordsys, parse_int
 from ..pois.queries import poi_conditions, pois_near
@@ -103,7 +103,7 @@ def list_sites():
     paging = parse_paging(request.args, max_limit=1000)
     if sort == "distance" and paging.offset + paging.limit > 10_000:
         raise InvalidParameter("sort=distance pages reach at most the 10,000 nearest", param="offset")
-    session = get_session()
+    session = get_read_session()
     count = count_sites(session, filters, count_exact_max())
     meta = {
         "count": count.total,
@@ -135,7 +135,7 @@ def nearby():
     k = parse_k(request.args, default=None if radius_m else 10)
     limit = parse_int(request.args, "limit", default=100, lo=1, hi=1000)
     filters = parse_site_filters(request.args, dst)
-    rows = nearby_sites(get_session(), origin, filters, k=k, radius_m=radius_m, limit=limit)
+    rows = nearby_sites(get_read_session(), origin, filters, k=k, radius_m=radius_m, limit=limit)
     meta = {"k": k, "radius_m": radius_m, "returned": len(rows)}
     if k is None:
         meta["truncated"] = len(rows) >= limit
@@ -200,7 +200,7 @@ def site_detail(ref: str):
     """One site with every field (by integer id or by code)."""
     dst = parse_coordsys(request.args)
     fmt = parse_format(request.args)
-    found = site_in_context(get_session(), site_ref(ref))
+    found = site_in_context(get_read_session(), site_ref(ref))
     return item_response(found.site, detail_properties(found, dst), fmt, dst)
 
 
@@ -212,7 +212,7 @@ def merchants(ref: str):
     categories = parse_choices(request.args, "category", POI_CATEGORIES)
     radius_m = parse_radius(request.args, default=1000.0)
     limit = parse_int(request.args, "limit", default=50, lo=1, hi=500)
-    session = get_session()
+    session = get_read_session()
     site = get_site(session, site_ref(ref))
     origin = Point(site.geometry["coordinates"][:2])
     rows = pois_near(session, origin, poi_conditions(categories), radius_m=radius_m, limit=limit)

@@ -7,7 +7,7 @@ import hashlib
 from flask import Blueprint, Response, request
 
 from .. import auth, coordsys
-from ..db import get_session
+from ..db import get_read_session
 from ..errors import InvalidParameter, NotFound
 from ..geo import parse_coordsys
 from .queries import LAYERS, tile_bytes, tile_centre
@@ -36,7 +36,7 @@ def tile(layer: str, z: int, x: int, y: int):
         lon, lat = tile_centre(z, x, y)
         sx, sy = coordsys.convert(lon, lat, "wgs84", crs)
         shift = (float(sx) - lon, float(sy) - lat)
-    body = tile_bytes(get_session(), spec, z, x, y, shift)
+    body = tile_bytes(get_read_session(), spec, z, x, y, shift)
     etag = hashlib.sha1(body).hexdigest()[:20]
     response = Response(body, mimetype=MVT_TYPE)
     response.set_etag(etag)
