@@ -44,6 +44,10 @@ class Config:
         self.MAX_CONTENT_LENGTH = int(env("HONGTU_MAX_IMPORT_BYTES", 10 * 1024 * 1024))
         self.MAX_JSON_BYTES = int(env("HONGTU_MAX_JSON_BYTES", 1024 * 1024))
         self.ADMIN_TOKEN = env("HONGTU_ADMIN_TOKEN")
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none is trusted).
+        # The login limits and the audit trail key on the client address, which behind an untrusted
+        # count would be the proxy's for everyone, or a header any client can forge.
+        self.TRUSTED_PROXIES = int(env("HONGTU_TRUSTED_PROXIES", 0))
         self.BASEMAP = env("HONGTU_BASEMAP", "none")
         self.TIANDITU_KEY = env("HONGTU_TIANDITU_KEY", "")
         self.MAP_REVIEW_NUMBER = env("HONGTU_MAP_REVIEW_NUMBER", "")

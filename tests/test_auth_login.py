@@ -5,6 +5,7 @@ import re
 import pytest
 from sqlalchemy import text
 
+from app import create_app
 from tests.auth_support import PASSWORD, headers_by_role, make_accounts
 
 
@@ -151,3 +152,41 @@ def test_session_cookie_is_http_only_and_same_site(client, accounts):
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("hongtu_session=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def _failures_from(client, addresses, forwarded_for):
+    for name, address in zip(("a-user", "b-user", "c-user"), addresses, strict=True):
+        form = {"username": name, "password": "guess", "csrf_token": _csrf(client)}
+        headers = {"X-Forwarded-For": forwarded_for(address)}
+        assert (
+            client.post(
+                "/login", data=form, headers=headers, environ_base={"REMOTE_ADDR": "10.0.0.1"}
+            ).status_code
+            == 401
+        )
+
+
+def _login_from(client, address):
+    form = {"username": "party-member", "password": PASSWORD, "csrf_token": _csrf(client)}
+    return client.post(
+        "/login", data=form, headers={"X-Forwarded-For": address}, environ_base={"REMOTE_ADDR": "10.0.0.1"}
+    )
+
+
+def test_behind_a_trusted_proxy_the_limit_keys_on_the_forwarded_client(connection, accounts):
+    app = create_app({"TESTING": True, "DB_CONNECTION": connection, "TRUSTED_PROXIES": 1})
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3
+    client = app.test_client()
+    # Three clients behind one proxy fail once each: none of them, and nobody else, is limited.
+    _failures_from(client, ["203.0.113.1", "203.0.113.2", "203.0.113.3"], lambda a: a)
+    assert _login_from(client, "203.0.113.9").status_code == 303
+    # One client failing three times is limited, whatever it claims further left in the header.
+    client = app.test_client()
+    _failures_from(client, ["203.0.113.5"] * 3, lambda a: f"198.51.100.7, {a}")
+    assert _login_from(client, "203.0.113.5").status_code == 429
+
+
+def test_without_trusted_proxies_a_forged_header_changes_nothing(client, app, accounts):
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3
+    _failures_from(client, ["203.0.113.1", "203.0.113.2", "203.0.113.3"], lambda a: a)
+    assert _login_from(client, "203.0.113.9").status_code == 429
