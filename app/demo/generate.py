@@ -536,8 +536,9 @@ class Generator:
         self._finish_table("service_centres")
         return written
 
-    def sites(self, total: int) -> int:
-        """Write red heritage sites with categories, levels, opening hours, tags and dwell times."""
+    def sites(self, total: int, batch: int = 0) -> int:
+        """Write red heritage sites with categories, levels, opening hours, tags and dwell times; batch n > 0
+        adds total more beside those already written, with codes and locations of their own (a top-up)."""
         categories = list(vocab.SITE_CATEGORIES)
         levels, level_p = ["national", "provincial", "municipal", "county"], [0.02, 0.1, 0.3, 0.58]
 
@@ -546,7 +547,7 @@ class Generator:
             hours = HOURS[int(rng.integers(len(HOURS)))]
             tags = [TAGS[j] for j in range(len(TAGS)) if rng.random() < 0.3]
             return (
-                f"S{town.adcode}T{town.seq:03d}{k:05d}",
+                f"S{town.adcode}T{town.seq:03d}{k:05d}" + (f"B{batch}" if batch else ""),
                 f"{town.name}{SITE_WORDS[c]}（{k + 1}）",
                 categories[c],
                 str(rng.choice(levels, p=level_p)),
@@ -568,7 +569,8 @@ class Generator:
             "tags",
             "dwell_min",
         )
-        return self._point_table("heritage_sites", columns, total, 31, row)
+        # Another salt per batch: the same one would put the top-up's sites on the first batch's points.
+        return self._point_table("heritage_sites", columns, total, 31 + 100 * batch, row)
 
     def pois(self, total: int) -> int:
         """Write POIs (food, lodging, parking...) clustered around towns."""
