@@ -51,6 +51,9 @@ def test_every_scenario_runs_once(bench_url, tmp_path):
         f"{o.scenario}: {o.error}" for o in outcomes if o.error and not o.error.startswith("not available")
     ]
     assert failed == []
+    # `make test` installs chromium, so the map-page rows must really have run in the browser.
+    maps = [o for o in outcomes if SCENARIOS[o.scenario].group == "map-pages"]
+    assert len(maps) == 9 and [o.error for o in maps if o.error] == []
     measured = [o for o in outcomes if not o.error]
     assert measured, "no scenario could run"
     for o in measured:

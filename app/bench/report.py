@@ -186,6 +186,7 @@ make bench                                    # city scale (Fuzhou): 5 min 17 s 
 make bench BENCH_ARGS="--scale province"      # Fujian, ten times the city
 make bench BENCH_ARGS="--scale province --sites 1000000 --pois 200000"   # the guide's own scale
 make bench BENCH_ARGS="--only nearby-10,nearby-http"                     # a subset
+make bench BENCH_ARGS="--reuse --only map-pages"                         # the map-page rows alone
 ```
 
 What the scenarios do: `nearby-10` and `radius-2km` call `app.sites.queries.nearby_sites` (k = 10;
@@ -199,6 +200,17 @@ cut and computed, rolled back after each sample), `coverage-incremental` the sam
 zone by ~40 m, starting from stored cells; `route-plan-10` plans 10 sites away from any road
 (geodesic travel), `route-plan-25` 25 sites on a synthetic 50,880-edge street grid laid at the largest
 town (pgRouting), both with `app.routing.service.plan`.
+
+The map-page rows (`map-html-<n>`, `map-first-layer-<n>`, `map-pan-<n>`, group `map-pages`) run at 2,376,
+15,000 and 100,000 sites: the bench data is copied into `<bench database>_maps`, its sites topped up with
+the generator (seeded) and, for the last step, its zones regenerated at 20,000 when the scale has fewer;
+2 gunicorn workers serve it and Debian's chromium loads the home page, each load in a new browser context
+(empty cache). `map-html` gives the HTML size for a visitor and an admin (timed: `GET /` against the
+hello-world route); `map-first-layer` the median of 5 loads from navigation to the first drawn layer
+(against navigation to the hello-world route's load event); `map-pan` the bytes each of 8 half-screen moves
+at zoom 12 around the largest town fetches, for a visitor and an admin (timed: until the admin's last
+answer, against the same moves with the data layers off). The issue set those limits at 100,000 sites and
+20,000 zones; every step is judged against them.
 
 The HTTP load generator is `wrk` (installed by scripts/bench.sh from Debian when missing), run as a
 second process on loopback; without it, `python -m app.bench.loadgen` does the same job more slowly.

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from .. import migrate
 from ..demo.generate import SCALES, GenerateResult, Scale, TableLoad, generate, road_grid
 from . import scenarios as _scenarios  # noqa: F401 - registers the scenarios
+from . import scenarios_maps as _scenarios_maps  # noqa: F401 - and the map-page ones
 from .context import BenchContext
 from .registry import SCENARIOS, Outcome, Unavailable
 from .report import machine_facts
@@ -120,7 +121,7 @@ def run_scenarios(
     try:
         ctx.load_origins()
         for name, spec in SCENARIOS.items():
-            if only and name not in only:
+            if only and name not in only and spec.group not in only:
                 continue
             outcome = Outcome(name, scale, spec.target)
             started = time.perf_counter()
