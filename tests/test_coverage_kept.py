@@ -114,3 +114,48 @@ def test_rebuilt_cells_drop_the_kept_merge(session, grid):
     assert _kept(session) == {}
     service.coverage_report(session, "990100")
     assert _kept(session)["blind"][1] == 1
+
+
+PIECES = text("""
+    SELECT p.kind, p.child_id, round(CAST(p.area_m2 AS numeric), 1) AS area_m2,
+           round(CAST(ST_X(ST_Centroid(p.geom)) AS numeric), 6) AS x,
+           round(CAST(ST_Y(ST_Centroid(p.geom)) AS numeric), 6) AS y
+    FROM coverage_merged_pieces p JOIN regions g ON g.id = p.region_id
+    WHERE g.adcode = '990100' ORDER BY 1, 2, 3, 4, 5
+""")
+
+
+def test_merging_around_the_edit_gives_what_a_whole_merge_gives(session, grid):
+    service.coverage_report(session, "990100")
+    # Three edits in different places: one splits the blind zone, one opens a new gap, one closes the sliver.
+    session.execute(
+        text("""
+        INSERT INTO zones (code, name, region_id, geom)
+        SELECT '990101001001009', '补一', id,
+               ST_Multi(ST_MakeEnvelope(119.0140, 26.0100, 119.0150, 26.0200, 4326))
+        FROM regions WHERE adcode = '990101';
+        UPDATE zones
+        SET geom = ST_Multi(ST_Difference(geom, ST_MakeEnvelope(119.030, 26.012, 119.032, 26.014, 4326)))
+        WHERE name = '东一网格';
+        UPDATE zones SET geom = ST_Multi(ST_Buffer(geom, 0.00005)) WHERE name = '西二网格';""")
+    )
+    service.refresh_region(session, queries.get_region_ref(session, "990100"))
+    waiting, cells = session.execute(
+        text(
+            "SELECT count(*) FILTER (WHERE NOT blind_merged), count(*) FROM coverage_cells"
+            " WHERE region_id = :r"
+        ),
+        {"r": _region_id(session)},
+    ).one()
+    assert 0 < waiting < cells  # the merge below works around some cells, not all
+    report = service.coverage_report(session, "990100")
+    merged_around = session.execute(PIECES).all()
+    region_id = _region_id(session)
+    session.execute(
+        text("UPDATE coverage_cells SET blind_merged = false, reach_merged = false WHERE region_id = :r"),
+        {"r": region_id},
+    )
+    assert queries.ensure_merged(session, region_id, "blind") is True
+    assert queries.ensure_merged(session, region_id, "reach_gap") is True
+    assert session.execute(PIECES).all() == merged_around
+    assert len(_blind(report)) == 3  # two halves of the blind zone and the new gap

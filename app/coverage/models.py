@@ -29,6 +29,8 @@ class CoverageCell(Base):
     reach_gap_m2: Mapped[float | None] = mapped_column(Float)
     reach_stale: Mapped[bool] = mapped_column(Boolean, server_default="true")
     computed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    blind_merged: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    reach_merged: Mapped[bool] = mapped_column(Boolean, server_default="false")
 
 
 class CoverageGrid(Base):
@@ -39,8 +41,6 @@ class CoverageGrid(Base):
     cell_deg: Mapped[float] = mapped_column(Float)
     cells: Mapped[int] = mapped_column(Integer)
     built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    blind_merged: Mapped[bool] = mapped_column(Boolean, server_default="false")
-    reach_merged: Mapped[bool] = mapped_column(Boolean, server_default="false")
 
 
 class CoverageMergedPiece(Base):

@@ -218,10 +218,7 @@ def build_cells(session: Session, region_id: int, cell_deg: float) -> int:
 
 def refresh_blind(session: Session, region_id: int) -> int:
     """Recompute the blind part of the region's stale cells; return how many were recomputed."""
-    result = session.execute(_q("refresh_blind"), {"region_id": region_id, **_OVERLAY})
-    if result.rowcount:
-        _forget_merge(session, region_id, "blind")
-    return result.rowcount
+    return session.execute(_q("refresh_blind"), {"region_id": region_id, **_OVERLAY}).rowcount
 
 
 CREATE_DISCS = text("""
@@ -269,14 +266,11 @@ def refresh_reach(session: Session, region_id: int, defaults: dict[str, float]) 
         WITH g AS MATERIALIZED ({sql_file("reach_gaps")})
         UPDATE coverage_cells c
         SET reach_gap = g.gap, reach_gap_m2 = COALESCE(ST_Area(CAST(g.gap AS geography)), 0),
-            reach_stale = false, computed_at = now()
+            reach_stale = false, reach_merged = false, computed_at = now()
         FROM g
         WHERE c.id = g.id
     """)
-    recomputed = session.execute(sql, {"region_id": region_id, "only_stale": True, **_OVERLAY}).rowcount
-    if recomputed:
-        _forget_merge(session, region_id, "reach_gap")
-    return recomputed
+    return session.execute(sql, {"region_id": region_id, "only_stale": True, **_OVERLAY}).rowcount
 
 
 def live_reach_gaps(session: Session, region_id: int) -> None:
@@ -364,8 +358,8 @@ _PIECES = {
 }
 # Where merged pieces go: kept between runs (stored cells), or for this run only (a what-if reach).
 _MERGED = {"kept": "coverage_merged_pieces", "run": "coverage_merged"}
-# The coverage_grids flag saying the kept pieces of a kind are the merge of the current cells.
-_MERGED_FLAG = {"blind": "blind_merged", "reach_gap": "reach_merged"}
+# The cell columns of each kept kind: its stored part, and whether that part is merged already.
+_CELL_PART = {"blind": ("blind", "blind_merged"), "reach_gap": ("reach_gap", "reach_merged")}
 
 
 def prepare_found(session: Session) -> None:
@@ -387,49 +381,21 @@ def merge_pieces(session: Session, region_id: int, kind: str, source: str, into:
     )
 
 
-def _forget_merge(session: Session, region_id: int, kind: str) -> None:
-    session.execute(
-        text(f"UPDATE coverage_grids SET {_MERGED_FLAG[kind]} = false WHERE region_id = :region_id"),
-        {"region_id": region_id},
-    )
-
-
-# A piece that comes out of a new merge exactly as it was (an edit elsewhere in the region) keeps the
-# owners computed for it; the pieces of the new merge replace the kept ones.
-REPLACE_KEPT = text("""
-    WITH kept AS MATERIALIZED (
-        SELECT md5(ST_AsBinary(geom)) AS digest, detail FROM coverage_merged_pieces
-        WHERE region_id = :region_id AND kind = :kind AND detail IS NOT NULL
-    ),
-    -- Each digest once per row: joined inline, it was computed again for every kept piece.
-    fresh AS MATERIALIZED (
-        SELECT ctid AS row_id, md5(ST_AsBinary(geom)) AS digest FROM coverage_merged
-        WHERE region_id = :region_id AND kind = :kind
-    )
-    UPDATE coverage_merged m SET detail = k.detail
-    FROM fresh f JOIN kept k ON k.digest = f.digest
-    WHERE m.ctid = f.row_id;
-    DELETE FROM coverage_merged_pieces WHERE region_id = :region_id AND kind = :kind;
-    WITH moved AS (DELETE FROM coverage_merged WHERE region_id = :region_id AND kind = :kind RETURNING *)
-    INSERT INTO coverage_merged_pieces (region_id, kind, child_id, geom, area_m2, detail)
-    SELECT region_id, kind, child_id, geom, area_m2, detail FROM moved;
+UNMERGED = text("""
+    SELECT EXISTS (SELECT 1 FROM coverage_cells
+                   WHERE region_id = :region_id AND NOT (CASE WHEN :kind = 'blind' THEN blind_merged
+                                                              ELSE reach_merged END))
 """)
 
 
 def ensure_merged(session: Session, region_id: int, kind: str) -> bool:
-    """Keep the merge of the region's current cells of kind; return True when it had to be merged now."""
-    flag = _MERGED_FLAG[kind]
-    current = session.execute(
-        text(f"SELECT {flag} FROM coverage_grids WHERE region_id = :region_id"), {"region_id": region_id}
-    ).scalar()
-    if current:
+    """Bring the kept merge of kind up to date with the region's cells, merging again only the pieces
+    around cells recomputed since; return True when anything had to be merged."""
+    if not session.execute(UNMERGED, {"region_id": region_id, "kind": kind}).scalar_one():
         return False
-    merge_pieces(session, region_id, kind, kind, into="run")
-    session.execute(REPLACE_KEPT, {"region_id": region_id, "kind": kind})
-    session.execute(
-        text(f"UPDATE coverage_grids SET {flag} = true WHERE region_id = :region_id"),
-        {"region_id": region_id},
-    )
+    part, flag = _CELL_PART[kind]
+    sql = sql_file("merge_kept").format(part=part, flag=flag)
+    session.execute(text(sql), {"region_id": region_id, "kind": kind})
     return True
 
 

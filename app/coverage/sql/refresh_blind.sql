@@ -2,7 +2,7 @@
 -- every stale cell of region :region_id: the cell minus the union of the zones whose box meets it,
 -- by coverage_uncovered (migration 0003_coverage), which snap-rounds to :grid_deg degrees when needed.
 -- Any zone counts, whatever region it is assigned to: coverage is about the ground, not the books.
--- MATERIALIZED: the SET list names the result twice, and an inlined CTE would compute it twice.
+-- The cell is left to be merged again (blind_merged). MATERIALIZED: the SET list names the result twice, and an inlined CTE would compute it twice.
 WITH computed AS MATERIALIZED (
     SELECT c.id, coverage_uncovered(c.geom, 'zones', :grid_deg, :clip_vertices) AS blind
     FROM coverage_cells c
@@ -12,6 +12,7 @@ UPDATE coverage_cells c
 SET blind = k.blind,
     blind_m2 = COALESCE(ST_Area(CAST(k.blind AS geography)), 0),
     blind_stale = false,
+    blind_merged = false,
     computed_at = now()
 FROM computed k
 WHERE c.id = k.id

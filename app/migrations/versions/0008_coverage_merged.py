@@ -25,13 +25,13 @@ _DETAIL_SOURCES = {
 
 
 def upgrade() -> None:
-    # Whether coverage_merged_pieces holds the merge of the region's current cells, per kind. A refresh
-    # that recomputes any cell of a kind clears its flag; cutting the cells again drops the grid row.
-    op.add_column(
-        "coverage_grids", sa.Column("blind_merged", sa.Boolean, nullable=False, server_default="false")
-    )
-    op.add_column(
-        "coverage_grids", sa.Column("reach_merged", sa.Boolean, nullable=False, server_default="false")
+    # Whether the cell's stored blind part / reach gap is in coverage_merged_pieces already. A refresh that
+    # recomputes a cell clears its flag; the next report merges again only around the cells so marked.
+    for flag in ("blind_merged", "reach_merged"):
+        op.add_column("coverage_cells", sa.Column(flag, sa.Boolean, nullable=False, server_default="false"))
+    op.execute(
+        "CREATE INDEX ix_coverage_cells_unmerged ON coverage_cells (region_id) "
+        "WHERE NOT blind_merged OR NOT reach_merged"
     )
     op.create_table(
         "coverage_merged_pieces",
@@ -98,5 +98,6 @@ def downgrade() -> None:
         op.execute(f"DROP FUNCTION IF EXISTS coverage_{table}_named()")
     op.execute("DROP FUNCTION IF EXISTS coverage_piece_detail(text, geometry)")
     op.drop_table("coverage_merged_pieces")
-    op.drop_column("coverage_grids", "reach_merged")
-    op.drop_column("coverage_grids", "blind_merged")
+    op.drop_index("ix_coverage_cells_unmerged", table_name="coverage_cells")
+    op.drop_column("coverage_cells", "reach_merged")
+    op.drop_column("coverage_cells", "blind_merged")
