@@ -313,15 +313,15 @@ def coverage_first_run(ctx: BenchContext, outcome: Outcome) -> None:
     coverage_report = attr("app.coverage.service", "coverage_report")
     session = ctx.session
 
-    def forget_and_report(i: int):
+    reports = []
+
+    def forget_and_report(i: int) -> None:
         session.execute(FORGET_COVERAGE)
-        return coverage_report(session, ctx.root, with_findings=False)
+        reports[:] = [coverage_report(session, ctx.root, with_findings=False)]
 
     # Each sample forgets what is stored and is rolled back, so each computes the whole region.
     outcome.stats = ctx.measure_heavy(forget_and_report, reset=session.rollback)
-    report = forget_and_report(0)
-    peak = _report_notes(ctx, outcome, report)
-    session.rollback()
+    peak = _report_notes(ctx, outcome, reports[0])
     _naive_reference(ctx, outcome)
     _coverage_verdict(ctx, outcome, peak)
 
