@@ -151,8 +151,10 @@ def _generator(run: dict[str, Any]) -> str:
     rows = "\n".join(
         f"| {t['table']} | {t['rows']:,} | {t['seconds']} | {t['rows_per_s']:,} |" for t in gen["tables"]
     )
+    when = " by an earlier run of the same command (reused here)" if run.get("reused_data") else ""
     return (
-        f"Data generated with seed {gen['seed']} (peak RSS of the generator: {gen['peak_rss_mb']} MiB):\n\n"
+        f"Data generated{when} with seed {gen['seed']} "
+        f"(peak RSS of the generator: {gen['peak_rss_mb']} MiB):\n\n"
         "| Table | Rows | Seconds | Rows/s |\n|---|---:|---:|---:|\n" + rows + "\n"
     )
 
