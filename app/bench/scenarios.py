@@ -30,9 +30,13 @@ BRUTE_NEAREST = text("""
     ORDER BY ST_Distance(geom::geography, CAST(:origin AS geography)), id LIMIT :k
 """)
 DENSE_BBOX = text("""
-    -- The smallest square around the site with most neighbours that holds at least :n sites.
-    WITH centre AS (
-        SELECT s.geom FROM heritage_sites s
+    -- The smallest square around the site with most neighbours that holds at least :n sites. Candidate
+    -- centres are about 500 sites spread by id: counting neighbours around each of a million sites
+    -- took longer than the whole benchmark.
+    WITH step AS (SELECT greatest(1, max(id) / 500) AS every FROM heritage_sites),
+    centre AS (
+        SELECT s.geom FROM heritage_sites s, step
+        WHERE s.id % step.every = 0
         ORDER BY (SELECT count(*) FROM heritage_sites t WHERE t.geom && ST_Expand(s.geom, 0.02)) DESC, s.id
         LIMIT 1
     ), sizes AS (SELECT 0.005 * 1.25 ^ g AS half FROM generate_series(0, 40) g)
@@ -41,7 +45,9 @@ DENSE_BBOX = text("""
     FROM centre c, sizes
     WHERE (SELECT count(*) FROM heritage_sites t WHERE t.geom && ST_Expand(c.geom, half)) >= :n
        OR half > 5
-    ORDER BY half LIMIT 1
+    -- No ORDER BY: sizes come out of generate_series smallest first, and LIMIT stops at the first that
+    -- holds enough, instead of counting the larger squares (up to every site) before sorting.
+    LIMIT 1
 """)
 SITE_IDS = text("SELECT id FROM heritage_sites ORDER BY id")
 
