@@ -44,6 +44,10 @@ def make_engine(url: str, slow_query_ms: float = 200.0, *, read_only: bool = Fal
         **options,
     )
 
+    if not log.isEnabledFor(logging.DEBUG):
+        # The slow-query log is written at debug level: without it, no per-statement timing is kept.
+        return engine
+
     @event.listens_for(engine, "before_cursor_execute")
     def _start(conn, cursor, statement, params, context, executemany):
         conn.info.setdefault("query_started", []).append(time.perf_counter())

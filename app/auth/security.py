@@ -45,6 +45,15 @@ def body_limit() -> int:
     return min(config["MAX_JSON_BYTES"], config["MAX_CONTENT_LENGTH"] or config["MAX_JSON_BYTES"])
 
 
+STATIC_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "geolocation=(self), camera=(), microphone=()"),
+)
+
+
 def policy(nonce: str | None, map_page: bool, img_extra: str = "") -> str:
     """Return the Content-Security-Policy: our own origin only, inline code only with the nonce."""
     script = "script-src 'self'" + (f" 'nonce-{nonce}'" if nonce else "")
@@ -110,19 +119,26 @@ def init_app(app: Flask) -> None:
                     document, config["GEOMETRY_MAX_VERTICES"], config["GEOMETRY_MAX_EXTENT_DEG"]
                 )
 
+    # Most answers (the API) carry no nonce: their policy is built once per kind of page, not per request.
+    without_nonce: dict[tuple[bool, str], str] = {}
+
     @app.after_request
     def _headers(response: Response) -> Response:
         config = app.config
         map_page = request.blueprint in config["CSP_MAP_BLUEPRINTS"]
         headers = response.headers
-        headers.setdefault(
-            "Content-Security-Policy", policy(g.get("csp_nonce"), map_page, config["CSP_IMG_SRC_EXTRA"])
-        )
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
+        nonce = g.get("csp_nonce")
+        img_extra = config["CSP_IMG_SRC_EXTRA"]
+        if nonce is None:
+            key = (map_page, img_extra)
+            if key not in without_nonce:
+                without_nonce[key] = policy(None, map_page, img_extra)
+            csp = without_nonce[key]
+        else:
+            csp = policy(nonce, map_page, img_extra)
+        headers.setdefault("Content-Security-Policy", csp)
+        for name, value in STATIC_HEADERS:
+            headers.setdefault(name, value)
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if "hongtu_identity" in g and current_user().authenticated:
