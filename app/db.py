@@ -28,12 +28,6 @@ def make_engine(url: str, slow_query_ms: float = 200.0, *, read_only: bool = Fal
     """
     # No pre-ping: it costs one extra round trip on every request (a third of a nearby search); connections
     # are recycled instead, and HONGTU_DB_PRE_PING=1 turns the ping back on where the network drops them.
-    options: dict = {}
-    if read_only:
-        options = {
-            "isolation_level": "AUTOCOMMIT",
-            "connect_args": {"options": "-c default_transaction_read_only=on"},
-        }
     engine = create_engine(
         url,
         pool_pre_ping=os.environ.get("HONGTU_DB_PRE_PING", "0") == "1",
@@ -41,8 +35,16 @@ def make_engine(url: str, slow_query_ms: float = 200.0, *, read_only: bool = Fal
         pool_size=5,
         max_overflow=5,
         future=True,
-        **options,
+        **({"isolation_level": "AUTOCOMMIT"} if read_only else {}),
     )
+    if read_only:
+        # Once per new connection (a SET, not a startup option, so poolers that refuse options work too).
+        @event.listens_for(engine, "connect")
+        def _refuse_writes(dbapi_connection, record):
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET SESSION default_transaction_read_only = on")
+            if not dbapi_connection.autocommit:
+                dbapi_connection.commit()
 
     if not log.isEnabledFor(logging.DEBUG):
         # The slow-query log is written at debug level: without it, no per-statement timing is kept.

@@ -381,19 +381,16 @@ def merge_pieces(session: Session, region_id: int, kind: str, source: str, into:
     )
 
 
-UNMERGED = text("""
-    SELECT EXISTS (SELECT 1 FROM coverage_cells
-                   WHERE region_id = :region_id AND NOT (CASE WHEN :kind = 'blind' THEN blind_merged
-                                                              ELSE reach_merged END))
-""")
+# Served by the partial index ix_coverage_cells_unmerged (migration 0008_coverage_merged).
+UNMERGED = "SELECT EXISTS (SELECT 1 FROM coverage_cells WHERE region_id = :region_id AND NOT {flag})"
 
 
 def ensure_merged(session: Session, region_id: int, kind: str) -> bool:
     """Bring the kept merge of kind up to date with the region's cells, merging again only the pieces
     around cells recomputed since; return True when anything had to be merged."""
-    if not session.execute(UNMERGED, {"region_id": region_id, "kind": kind}).scalar_one():
-        return False
     part, flag = _CELL_PART[kind]
+    if not session.execute(text(UNMERGED.format(flag=flag)), {"region_id": region_id}).scalar_one():
+        return False
     sql = sql_file("merge_kept").format(part=part, flag=flag)
     session.execute(text(sql), {"region_id": region_id, "kind": kind})
     return True
