@@ -87,13 +87,21 @@ class BenchContext:
         return conn
 
     def server(
-        self, target: str, workers: int, *, pythonpath: str | None = None, env: dict[str, str] | None = None
+        self,
+        target: str,
+        workers: int,
+        *,
+        pythonpath: str | None = None,
+        env: dict[str, str] | None = None,
+        alongside: bool = False,
     ) -> Gunicorn:
-        """Return a running gunicorn for target with workers workers, starting it on first use."""
+        """Return a running gunicorn for target with workers workers, starting it on first use; the
+        others are stopped first unless alongside (a comparison that alternates between two servers)."""
         key = (target, workers)
         if key not in self._servers:
-            # Only one server at a time: a second idle one would still hold memory the run reports.
-            self.stop_servers()
+            # One server at a time otherwise: a second idle one would still hold memory the run reports.
+            if not alongside:
+                self.stop_servers()
             self._servers[key] = Gunicorn(
                 target, self.url, workers, pythonpath=pythonpath, env=env
             ).__enter__()
