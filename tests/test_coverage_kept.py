@@ -8,6 +8,10 @@ Same hand-drawn city as test_coverage_analysis.py (990100; the one blind zone is
 from __future__ import annotations
 
 import pytest
+from shapely import wkt
+from shapely.geometry import box
+from shapely.ops import unary_union
+from shapely.validation import make_valid
 from sqlalchemy import text
 
 from app.coverage import queries, service
@@ -159,3 +163,21 @@ def test_merging_around_the_edit_gives_what_a_whole_merge_gives(session, grid):
     assert queries.ensure_merged(session, region_id, "reach_gap") is True
     assert session.execute(PIECES).all() == merged_around
     assert len(_blind(report)) == 3  # two halves of the blind zone and the new gap
+
+
+def test_a_geos_topology_error_falls_back_to_snap_rounding(session):
+    # A bow-tie makes GEOS raise "side location conflict"; the analysis must go on, not fail the report.
+    bowtie = "POLYGON((0 0, 2 2, 2 0, 0 2, 0 0))"
+    strip = "POLYGON((0.6 0.6, 1.4 0.6, 1.4 0.9, 0.6 0.9, 0.6 0.6))"
+    session.execute(text("CREATE TEMP TABLE awkward_source (geom geometry) ON COMMIT DROP"))
+    session.execute(
+        text("INSERT INTO awkward_source VALUES (ST_GeomFromText(:a, 4326)), (ST_GeomFromText(:b, 4326))"),
+        {"a": bowtie, "b": strip},
+    )
+    area = session.execute(
+        text("""SELECT ST_Area(coverage_uncovered(ST_MakeEnvelope(0.4, 0.4, 1.6, 1.6, 4326),
+                                                 'awkward_source', 1e-9, 1000))""")
+    ).scalar_one()
+    cell = box(0.4, 0.4, 1.6, 1.6)
+    expected = cell.difference(unary_union([make_valid(wkt.loads(bowtie)), wkt.loads(strip)]))
+    assert area == pytest.approx(expected.area, rel=1e-6)

@@ -52,6 +52,52 @@ def _statement_triggers(table: str, function: str) -> None:
             REFERENCING {refs} FOR EACH STATEMENT EXECUTE FUNCTION {function}()""")
 
 
+# The part of cell (EPSG:4326) that no polygon of table source (zones, or a run's reach discs) covers.
+# Polygons with long outlines (a whole district as one zone) are cut to the cell's box before the
+# union. GEOS's floating overlay has been seen to return a whole cell as uncovered when a polygon
+# edge runs almost along the cell's outline, so a result with a piece (over 1 m²) whose inner point
+# lies inside the union is recomputed with snap-rounding to grid degrees (slower, robust).
+UNCOVERED_FUNCTION = """
+        CREATE FUNCTION coverage_uncovered(
+            cell geometry, source regclass, grid double precision, clip_vertices integer
+        ) RETURNS geometry LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+        DECLARE
+            covered geometry;
+            covered_whole boolean;
+            rest geometry;
+        BEGIN
+            -- Most cells of a good grid lie inside one zone: a prepared test settles them without a union.
+            EXECUTE format(
+                'SELECT EXISTS (SELECT 1 FROM %s WHERE geom && $1 AND ST_Covers(geom, $1))', source)
+            INTO STRICT covered_whole USING cell;
+            IF covered_whole THEN
+                RETURN NULL;
+            END IF;
+            EXECUTE format(
+                'SELECT ST_Union(CASE WHEN ST_NPoints(geom) > $2
+                                      THEN ST_Intersection(geom, ST_Expand(ST_Envelope($1), 1e-7))
+                                      ELSE geom END)
+                 FROM %s WHERE geom && $1', source)
+            INTO covered USING cell, clip_vertices;
+            IF covered IS NULL THEN
+                RETURN ST_Multi(cell);
+            END IF;
+            IF ST_Covers(covered, cell) THEN
+                RETURN NULL;
+            END IF;
+            rest := ST_CollectionExtract(ST_Difference(cell, covered), 3);
+            IF EXISTS (SELECT 1 FROM ST_Dump(rest) AS d
+                       WHERE ST_Contains(covered, ST_PointOnSurface(d.geom))
+                         AND ST_Area(CAST(d.geom AS geography)) > 1) THEN
+                rest := ST_CollectionExtract(ST_Difference(cell, covered, grid), 3);
+            END IF;
+            IF ST_IsEmpty(rest) THEN
+                RETURN NULL;
+            END IF;
+            RETURN ST_Multi(rest);
+        END $$"""
+
+
 def upgrade() -> None:
     op.create_table(
         "coverage_cells",
@@ -145,50 +191,7 @@ def upgrade() -> None:
     )
     op.execute("CREATE INDEX ix_coverage_findings_geom ON coverage_findings USING gist (geom)")
 
-    # The part of cell (EPSG:4326) that no polygon of table source (zones, or a run's reach discs) covers.
-    # Polygons with long outlines (a whole district as one zone) are cut to the cell's box before the
-    # union. GEOS's floating overlay has been seen to return a whole cell as uncovered when a polygon
-    # edge runs almost along the cell's outline, so a result with a piece (over 1 m²) whose inner point
-    # lies inside the union is recomputed with snap-rounding to grid degrees (slower, robust).
-    op.execute("""
-        CREATE FUNCTION coverage_uncovered(
-            cell geometry, source regclass, grid double precision, clip_vertices integer
-        ) RETURNS geometry LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
-        DECLARE
-            covered geometry;
-            covered_whole boolean;
-            rest geometry;
-        BEGIN
-            -- Most cells of a good grid lie inside one zone: a prepared test settles them without a union.
-            EXECUTE format(
-                'SELECT EXISTS (SELECT 1 FROM %s WHERE geom && $1 AND ST_Covers(geom, $1))', source)
-            INTO STRICT covered_whole USING cell;
-            IF covered_whole THEN
-                RETURN NULL;
-            END IF;
-            EXECUTE format(
-                'SELECT ST_Union(CASE WHEN ST_NPoints(geom) > $2
-                                      THEN ST_Intersection(geom, ST_Expand(ST_Envelope($1), 1e-7))
-                                      ELSE geom END)
-                 FROM %s WHERE geom && $1', source)
-            INTO covered USING cell, clip_vertices;
-            IF covered IS NULL THEN
-                RETURN ST_Multi(cell);
-            END IF;
-            IF ST_Covers(covered, cell) THEN
-                RETURN NULL;
-            END IF;
-            rest := ST_CollectionExtract(ST_Difference(cell, covered), 3);
-            IF EXISTS (SELECT 1 FROM ST_Dump(rest) AS d
-                       WHERE ST_Contains(covered, ST_PointOnSurface(d.geom))
-                         AND ST_Area(CAST(d.geom AS geography)) > 1) THEN
-                rest := ST_CollectionExtract(ST_Difference(cell, covered, grid), 3);
-            END IF;
-            IF ST_IsEmpty(rest) THEN
-                RETURN NULL;
-            END IF;
-            RETURN ST_Multi(rest);
-        END $$""")
+    op.execute(UNCOVERED_FUNCTION)
 
     # Stale marking runs inside the writing transaction, whatever wrote: the API, the importer or psql.
     op.execute("""

@@ -6,6 +6,9 @@ Revises: 0007_org_version_plan_owner
 Create Date: 2026-11-21
 """
 
+import importlib.util
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
@@ -24,7 +27,76 @@ _DETAIL_SOURCES = {
 }
 
 
+# coverage_uncovered as 0003_coverage made it, except that a GEOS topology error (seen on valid but
+# nearly coincident edges, or on an invalid polygon written around the checks, by psql say) no longer
+# aborts the whole analysis: the cell is computed again from the polygons made valid, with snap-rounding
+# to grid degrees, the fallback the function already takes when the overlay's result is doubtful.
+# PARALLEL RESTRICTED: the error handler opens a subtransaction, which a parallel worker may not.
+ROBUST_UNCOVERED = """
+    CREATE OR REPLACE FUNCTION coverage_uncovered(
+        cell geometry, source regclass, grid double precision, clip_vertices integer
+    ) RETURNS geometry LANGUAGE plpgsql STABLE PARALLEL RESTRICTED AS $$
+    DECLARE
+        covered geometry;
+        covered_whole boolean;
+        rest geometry;
+    BEGIN
+        BEGIN
+            EXECUTE format(
+                'SELECT EXISTS (SELECT 1 FROM %s WHERE geom && $1 AND ST_Covers(geom, $1))', source)
+            INTO STRICT covered_whole USING cell;
+            IF covered_whole THEN
+                RETURN NULL;
+            END IF;
+            EXECUTE format(
+                'SELECT ST_Union(CASE WHEN ST_NPoints(geom) > $2
+                                      THEN ST_Intersection(geom, ST_Expand(ST_Envelope($1), 1e-7))
+                                      ELSE geom END)
+                 FROM %s WHERE geom && $1', source)
+            INTO covered USING cell, clip_vertices;
+            IF covered IS NULL THEN
+                RETURN ST_Multi(cell);
+            END IF;
+            IF ST_Covers(covered, cell) THEN
+                RETURN NULL;
+            END IF;
+            rest := ST_CollectionExtract(ST_Difference(cell, covered), 3);
+            IF EXISTS (SELECT 1 FROM ST_Dump(rest) AS d
+                       WHERE ST_Contains(covered, ST_PointOnSurface(d.geom))
+                         AND ST_Area(CAST(d.geom AS geography)) > 1) THEN
+                rest := ST_CollectionExtract(ST_Difference(cell, covered, grid), 3);
+            END IF;
+        EXCEPTION WHEN internal_error THEN
+            -- GEOS raised (a TopologyException): the polygons made valid (a no-op for valid ones), then
+            -- union and difference snap-rounded to grid degrees.
+            EXECUTE format(
+                'SELECT ST_Union(
+                     ST_Intersection(ST_MakeValid(geom), ST_Expand(ST_Envelope($1), 1e-7), $2), $2)
+                 FROM %s WHERE geom && $1', source)
+            INTO covered USING cell, grid;
+            IF covered IS NULL THEN
+                RETURN ST_Multi(cell);
+            END IF;
+            rest := ST_CollectionExtract(ST_Difference(cell, covered, grid), 3);
+        END;
+        IF ST_IsEmpty(rest) THEN
+            RETURN NULL;
+        END IF;
+        RETURN ST_Multi(rest);
+    END $$"""
+
+
+def _foundation_uncovered() -> str:
+    """The function as 0003_coverage created it, for the downgrade."""
+    path = Path(__file__).with_name("0003_coverage.py")
+    spec = importlib.util.spec_from_file_location("coverage_0003", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.UNCOVERED_FUNCTION.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
+
+
 def upgrade() -> None:
+    op.execute(ROBUST_UNCOVERED)
     # Whether the cell's stored blind part / reach gap is in coverage_merged_pieces already. A refresh that
     # recomputes a cell clears its flag; the next report merges again only around the cells so marked.
     for flag in ("blind_merged", "reach_merged"):
@@ -93,6 +165,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute(_foundation_uncovered())
     for table in _DETAIL_SOURCES:
         op.execute(f"DROP TRIGGER IF EXISTS coverage_{table}_named ON {table}")
         op.execute(f"DROP FUNCTION IF EXISTS coverage_{table}_named()")
