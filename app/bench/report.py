@@ -184,9 +184,9 @@ Raw numbers: `docs/bench-raw/<scale>.json`. Percentiles are in milliseconds.
 ## Reproduce
 
 ```
-make bench                                    # city scale (Fuzhou): 5 min 17 s on 2 cores, set-up included
+make bench                                    # city scale (Fuzhou): about 6.5 min on 2 cores, set-up included
 make bench BENCH_ARGS="--scale province"      # Fujian, ten times the city
-make bench BENCH_ARGS="--scale province --sites 1000000 --pois 200000"   # the guide's own scale
+make bench BENCH_ARGS="--scale province --sites 1000000 --pois 200000"   # guide's scale, ~20 min
 make bench BENCH_ARGS="--only nearby-10,nearby-http"                     # a subset
 make bench BENCH_ARGS="--reuse --only map-pages"                         # the map-page rows alone
 ```
