@@ -115,6 +115,10 @@ class BenchContext:
             server.__exit__(None, None, None)
         self._servers.clear()
 
+    def on_close(self, callback: Callable[..., object], *args: object) -> None:
+        """Run callback(*args) when the run ends (after its servers stop), last registered first."""
+        self._stack.callback(callback, *args)
+
     def close(self) -> None:
         self.stop_servers()
         if self._session is not None:

@@ -98,14 +98,14 @@ class MapData:
         self.steps = _steps(ctx)
         name = f"{make_url(ctx.url).database}_maps"
         self.url = fresh_database(ctx.url, name)
-        ctx._stack.callback(drop_database, ctx.url, name)
+        ctx.on_close(drop_database, ctx.url, name)
         self.engine = create_engine(self.url)
-        ctx._stack.callback(self.engine.dispose)
+        ctx.on_close(self.engine.dispose)
         # One connection throughout: the generator's towns live in a temporary table of its own.
         self.connection = self.engine.connect()
-        ctx._stack.callback(self.connection.close)
+        ctx.on_close(self.connection.close)
         self.session = Session(bind=self.connection)
-        ctx._stack.callback(self.session.close)
+        ctx.on_close(self.session.close)
         self.generator: Generator | None = None
         self.batch = 0
         self.server: Gunicorn | None = None
@@ -177,7 +177,7 @@ class MapData:
             self.server = Gunicorn(
                 "app.bench.wsgi:app", self.url, WORKERS, env={"HONGTU_ADMIN_TOKEN": ADMIN_TOKEN}
             ).__enter__()
-            self.ctx._stack.callback(self.server.__exit__, None, None, None)
+            self.ctx.on_close(self.server.__exit__, None, None, None)
         return self.server
 
 
@@ -187,7 +187,7 @@ _DATA: dict[int, MapData] = {}
 def _data(ctx: BenchContext) -> MapData:
     if id(ctx) not in _DATA:
         _DATA[id(ctx)] = MapData(ctx)
-        ctx._stack.callback(_DATA.pop, id(ctx), None)
+        ctx.on_close(_DATA.pop, id(ctx), None)
     return _DATA[id(ctx)]
 
 
@@ -207,9 +207,9 @@ def _browser(ctx: BenchContext) -> Any:
         from playwright.sync_api import sync_playwright
 
         driver = sync_playwright().start()
-        ctx._stack.callback(driver.stop)
+        ctx.on_close(driver.stop)
         data.browser = page.launch(driver)
-        ctx._stack.callback(data.browser.close)
+        ctx.on_close(data.browser.close)
     return data.browser
 
 
