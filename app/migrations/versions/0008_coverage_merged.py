@@ -1,5 +1,6 @@
 """Coverage keeps each region's merged blind and reach-gap pieces, with their suggested owners, between
-runs: a report on an up-to-date region reads them instead of merging every cell again.
+runs, and each cell says whether it is merged: a report reads the kept pieces and merges again only
+around recomputed cells. coverage_uncovered survives GEOS topology errors.
 
 Revision ID: 0008_coverage_merged
 Revises: 0007_org_version_plan_owner
