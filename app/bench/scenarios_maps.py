@@ -30,6 +30,7 @@ from ..demo.generate import RESET_SEQUENCE, SCALES, Generator
 from ..maps import measure as page
 from .context import ADMIN_TOKEN, HELLO, BenchContext
 from .registry import Outcome, Unavailable, scenario
+from .scenarios import DELETE_ZONES, PROVINCE_ROOTS
 from .servers import Gunicorn, get
 from .stats import Stats, measure
 
@@ -65,8 +66,6 @@ COLUMNS = text("""
     ORDER BY ordinal_position
 """)
 COUNTS = text("SELECT (SELECT count(*) FROM heritage_sites), (SELECT count(*) FROM zones)")
-PROVINCES = text("SELECT adcode FROM regions WHERE level = 'province' ORDER BY adcode")
-DELETE_ZONES = text("DELETE FROM zones")
 # The page's own layers, off for the reference pans: the boundaries (the offline basemap) stay.
 DATA_LAYERS_OFF = """() => { Object.keys(Hongtu.layers).forEach(k => {
     if (k !== 'regions') Hongtu.map.removeLayer(Hongtu.layers[k]); }); }"""
@@ -138,7 +137,7 @@ class MapData:
         if self.generator is None:
             scale = replace(SCALES.get(self.ctx.scale, SCALES["city"]), zones=self.steps.zones_at_last)
             self.generator = Generator(self.session, scale, self.ctx.seed)
-            roots = [self.ctx.root] if self.ctx.root else list(self.session.execute(PROVINCES).scalars())
+            roots = [self.ctx.root] if self.ctx.root else list(self.session.execute(PROVINCE_ROOTS).scalars())
             self.generator.make_towns(roots)
         return self.generator
 
