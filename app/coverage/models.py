@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import ARRAY, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, func
+from sqlalchemy import (
+    ARRAY,
+    CHAR,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,6 +44,9 @@ class CoverageCell(Base):
     computed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     blind_merged: Mapped[bool] = mapped_column(Boolean, server_default="false")
     reach_merged: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    __table_args__ = (UniqueConstraint("province", "id", name="uq_coverage_cells_province_id"),)
+    # The shard key (migration 0009_province_shard_key), filled by trigger.
+    province: Mapped[str] = mapped_column(CHAR(2))
 
 
 class CoverageGrid(Base):
@@ -41,6 +57,9 @@ class CoverageGrid(Base):
     cell_deg: Mapped[float] = mapped_column(Float)
     cells: Mapped[int] = mapped_column(Integer)
     built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (UniqueConstraint("province", "region_id", name="uq_coverage_grids_province_region_id"),)
+    # The shard key (migration 0009_province_shard_key), filled by trigger.
+    province: Mapped[str] = mapped_column(CHAR(2))
 
 
 class CoverageMergedPiece(Base):
@@ -54,7 +73,12 @@ class CoverageMergedPiece(Base):
     geom = mapped_column(Geometry("POLYGON", srid=SRID_WGS84, spatial_index=False), nullable=False)
     area_m2: Mapped[float] = mapped_column(Float)
     detail: Mapped[dict | None] = mapped_column(JSONB)
-    __table_args__ = (Index("ix_coverage_merged_pieces_region_kind", "region_id", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("province", "id", name="uq_coverage_merged_pieces_province_id"),
+        Index("ix_coverage_merged_pieces_region_kind", "region_id", "kind"),
+    )
+    # The shard key (migration 0009_province_shard_key), filled by trigger.
+    province: Mapped[str] = mapped_column(CHAR(2))
 
 
 class CoverageZoneFacts(Base):
@@ -97,6 +121,9 @@ class CoverageSnapshot(Base):
     counts: Mapped[dict] = mapped_column(JSONB)
     children: Mapped[list] = mapped_column(JSONB, server_default="[]")
     duration_ms: Mapped[float] = mapped_column(Float)
+    __table_args__ = (UniqueConstraint("province", "id", name="uq_coverage_snapshots_province_id"),)
+    # The shard key (migration 0009_province_shard_key), filled by trigger.
+    province: Mapped[str] = mapped_column(CHAR(2))
 
 
 class CoverageFinding(Base):
@@ -113,3 +140,6 @@ class CoverageFinding(Base):
     area_m2: Mapped[float | None] = mapped_column(Float)
     zone_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
     detail: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+    __table_args__ = (UniqueConstraint("province", "id", name="uq_coverage_findings_province_id"),)
+    # The shard key (migration 0009_province_shard_key), filled by trigger.
+    province: Mapped[str] = mapped_column(CHAR(2))
