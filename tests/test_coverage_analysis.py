@@ -169,7 +169,7 @@ def test_naive_reference_sql_agrees(session, grid):
 
 
 def test_zone_edit_marks_only_touched_cells_and_recomputes_them(session, grid):
-    queries.build_cells(session, queries.get_region_ref(session, "990100").id, 0.005)  # 8 x 4 cells
+    queries.build_cells(session, queries.get_region_ref(session, "990100"), 0.005)  # 8 x 4 cells
     first = service.coverage_report(session, "990100")
     assert first.refreshed.blind_cells == 32
     session.execute(

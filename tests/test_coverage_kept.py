@@ -40,8 +40,12 @@ def _blind(report):
     return [f for f in report.findings if f.kind == "blind"]
 
 
+def _region(session, adcode="990100"):
+    return queries.get_region_ref(session, adcode)
+
+
 def _region_id(session, adcode="990100"):
-    return queries.get_region_ref(session, adcode).id
+    return _region(session, adcode).id
 
 
 def test_second_report_reads_the_kept_merge(session, grid):
@@ -51,9 +55,9 @@ def test_second_report_reads_the_kept_merge(session, grid):
     assert kept["blind"][1] == 1  # only the piece above the tolerance needed its owners
     assert kept["reach_gap"][0] >= 1
     # Nothing changed: nothing is merged again, and the findings are the same.
-    region_id = _region_id(session)
-    assert queries.ensure_merged(session, region_id, "blind") is False
-    assert queries.ensure_merged(session, region_id, "reach_gap") is False
+    region = _region(session)
+    assert queries.ensure_merged(session, region, "blind") is False
+    assert queries.ensure_merged(session, region, "reach_gap") is False
     second = service.coverage_report(session, "990100")
     assert [(f.kind, f.area_m2, f.detail) for f in second.findings] == [
         (f.kind, f.area_m2, f.detail) for f in first.findings
@@ -84,7 +88,7 @@ def test_zone_edit_merges_the_blind_pieces_again(session, grid):
     assert blind.area_m2 == pytest.approx(_blind(before)[0].area_m2 / 2, rel=0.01)
     assert blind.centroid == pytest.approx((119.0175, 26.015), abs=1e-6)
     # The reach-gap merge did not depend on zones and was kept.
-    assert queries.ensure_merged(session, _region_id(session), "reach_gap") is False
+    assert queries.ensure_merged(session, _region(session), "reach_gap") is False
 
 
 def test_organization_edits_change_the_suggested_owners(session, grid):
@@ -113,8 +117,8 @@ def test_centre_rename_changes_the_nearest_centre_names(session, grid):
 
 def test_rebuilt_cells_drop_the_kept_merge(session, grid):
     service.coverage_report(session, "990100")
-    region_id = _region_id(session)
-    queries.build_cells(session, region_id, queries.cell_size_deg(session, region_id))
+    region = _region(session)
+    queries.build_cells(session, region, queries.cell_size_deg(session, region))
     assert _kept(session) == {}
     service.coverage_report(session, "990100")
     assert _kept(session)["blind"][1] == 1
@@ -154,13 +158,13 @@ def test_merging_around_the_edit_gives_what_a_whole_merge_gives(session, grid):
     assert 0 < waiting < cells  # the merge below works around some cells, not all
     report = service.coverage_report(session, "990100")
     merged_around = session.execute(PIECES).all()
-    region_id = _region_id(session)
+    region = _region(session)
     session.execute(
         text("UPDATE coverage_cells SET blind_merged = false, reach_merged = false WHERE region_id = :r"),
-        {"r": region_id},
+        {"r": region.id},
     )
-    assert queries.ensure_merged(session, region_id, "blind") is True
-    assert queries.ensure_merged(session, region_id, "reach_gap") is True
+    assert queries.ensure_merged(session, region, "blind") is True
+    assert queries.ensure_merged(session, region, "reach_gap") is True
     assert session.execute(PIECES).all() == merged_around
     assert len(_blind(report)) == 3  # two halves of the blind zone and the new gap
 

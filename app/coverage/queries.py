@@ -1,8 +1,11 @@
 """The SQL of the coverage analysis: cells, stored pieces, stale marks, findings, snapshots and history.
 
-Everything runs in PostGIS on indexed tables. One run works through temporary tables that live for the
-transaction: coverage_closure (region tree), coverage_scope (the analysed subtree), coverage_discs
-(reach discs), coverage_merged (merged blind and gap pieces) and coverage_found (the findings).
+Everything runs in PostGIS on indexed tables. Every statement on a region's cells, merged pieces, grid
+and snapshots also names the region's province (the shard key of migration 0009_province_shard_key),
+so that a cluster sharded by province would send it to one shard. One run works through temporary
+tables that live for the transaction: coverage_closure (region tree), coverage_scope (the analysed
+subtree), coverage_discs (reach discs), coverage_merged (merged blind and gap pieces) and coverage_found
+(the findings).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, NotFound
+from ..regions.province import province_of
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
@@ -48,6 +52,10 @@ class RegionRef:
     adcode: str
     name: str
     level: str
+
+    def params(self) -> dict[str, Any]:
+        """Return the bind parameters region_id and province that locate the region's coverage rows."""
+        return {"region_id": self.id, "province": province_of(self.adcode)}
 
 
 @dataclass(frozen=True)
@@ -171,33 +179,38 @@ def lock_regions(session: Session, adcodes: list[str]) -> None:
         session.execute(LOCK_REGION, {"adcode": adcode})
 
 
-GRID_OF = text("SELECT cell_deg, cells FROM coverage_grids WHERE region_id = :region_id")
+GRID_OF = text(
+    "SELECT cell_deg, cells FROM coverage_grids WHERE province = :province AND region_id = :region_id"
+)
+# The region's own province's zones set the cell size (a neighbour's zones past the border do not).
 ZONE_DENSITY = text("""
-    SELECT g.adcode, (SELECT count(*) FROM zones z WHERE z.geom && g.geom) AS zones,
+    SELECT g.adcode,
+           (SELECT count(*) FROM zones z WHERE z.province = :province AND z.geom && g.geom) AS zones,
            (ST_XMax(g.geom) - ST_XMin(g.geom)) * (ST_YMax(g.geom) - ST_YMin(g.geom)) AS box_deg2,
            greatest(ST_XMax(g.geom) - ST_XMin(g.geom), ST_YMax(g.geom) - ST_YMin(g.geom)) AS side_deg
     FROM regions g WHERE g.id = :region_id
 """)
 DROP_CELLS = text("""
-    DELETE FROM coverage_cells WHERE region_id = :region_id;
-    DELETE FROM coverage_grids WHERE region_id = :region_id;
-    DELETE FROM coverage_merged_pieces WHERE region_id = :region_id;
+    DELETE FROM coverage_cells WHERE province = :province AND region_id = :region_id;
+    DELETE FROM coverage_grids WHERE province = :province AND region_id = :region_id;
+    DELETE FROM coverage_merged_pieces WHERE province = :province AND region_id = :region_id;
 """)
 RECORD_GRID = text("""
-    INSERT INTO coverage_grids (region_id, cell_deg, cells)
-    SELECT :region_id, :cell_deg, count(*) FROM coverage_cells WHERE region_id = :region_id
+    INSERT INTO coverage_grids (province, region_id, cell_deg, cells)
+    SELECT :province, :region_id, :cell_deg, count(*) FROM coverage_cells
+    WHERE province = :province AND region_id = :region_id
     RETURNING cells
 """)
 
 
-def has_cells(session: Session, region_id: int) -> bool:
+def has_cells(session: Session, region: RegionRef) -> bool:
     """Return True when the region has been cut into cells already."""
-    return session.execute(GRID_OF, {"region_id": region_id}).first() is not None
+    return session.execute(GRID_OF, region.params()).first() is not None
 
 
-def cell_size_deg(session: Session, region_id: int) -> float:
+def cell_size_deg(session: Session, region: RegionRef) -> float:
     """Return a grid side in degrees that puts about ZONES_PER_CELL zones in a cell (density today)."""
-    row = session.execute(ZONE_DENSITY, {"region_id": region_id}).one()
+    row = session.execute(ZONE_DENSITY, region.params()).one()
     if row.side_deg is None:
         # A region imported without an outline (or with an empty one) has no ground to cut.
         raise Conflict(f"region {row.adcode} has no boundary to analyse; import its outline first")
@@ -207,18 +220,18 @@ def cell_size_deg(session: Session, region_id: int) -> float:
     return min(max(side, 0.002), max(row.side_deg, 1e-4))
 
 
-def build_cells(session: Session, region_id: int, cell_deg: float) -> int:
+def build_cells(session: Session, region: RegionRef, cell_deg: float) -> int:
     """Cut the region into cells (replacing any it had) and return how many there are."""
-    session.execute(DROP_CELLS, {"region_id": region_id})
+    session.execute(DROP_CELLS, region.params())
     session.execute(
-        _q("build_cells"), {"region_id": region_id, "cell_deg": cell_deg, "max_vertices": MAX_VERTICES}
+        _q("build_cells"), {**region.params(), "cell_deg": cell_deg, "max_vertices": MAX_VERTICES}
     )
-    return session.execute(RECORD_GRID, {"region_id": region_id, "cell_deg": cell_deg}).scalar_one()
+    return session.execute(RECORD_GRID, {**region.params(), "cell_deg": cell_deg}).scalar_one()
 
 
-def refresh_blind(session: Session, region_id: int) -> int:
+def refresh_blind(session: Session, region: RegionRef) -> int:
     """Recompute the blind part of the region's stale cells; return how many were recomputed."""
-    return session.execute(_q("refresh_blind"), {"region_id": region_id, **_OVERLAY}).rowcount
+    return session.execute(_q("refresh_blind"), {**region.params(), **_OVERLAY}).rowcount
 
 
 CREATE_DISCS = text("""
@@ -229,12 +242,14 @@ CREATE_DISCS = text("""
 INDEX_DISCS = text("CREATE INDEX ON coverage_discs USING gist (geom); ANALYZE coverage_discs;")
 
 
-STALE_REACH_CELLS = text("SELECT count(*) FROM coverage_cells WHERE region_id = :region_id AND reach_stale")
+STALE_REACH_CELLS = text("""
+    SELECT count(*) FROM coverage_cells WHERE province = :province AND region_id = :region_id AND reach_stale
+""")
 
 
 def prepare_discs(
     session: Session,
-    region_id: int,
+    region: RegionRef,
     overrides: dict[str, float],
     defaults: dict[str, float],
     only_stale: bool = False,
@@ -246,7 +261,7 @@ def prepare_discs(
     session.execute(
         _q("reach_discs"),
         {
-            "region_id": region_id,
+            **region.params(),
             "overrides": json.dumps(overrides),
             "defaults": json.dumps(defaults),
             "max_reach_m": max(max_reach, float(stored_max)),
@@ -256,11 +271,11 @@ def prepare_discs(
     session.execute(INDEX_DISCS)
 
 
-def refresh_reach(session: Session, region_id: int, defaults: dict[str, float]) -> int:
+def refresh_reach(session: Session, region: RegionRef, defaults: dict[str, float]) -> int:
     """Store the default-reach gap of the region's stale cells; return how many were recomputed."""
-    if not session.execute(STALE_REACH_CELLS, {"region_id": region_id}).scalar_one():
+    if not session.execute(STALE_REACH_CELLS, region.params()).scalar_one():
         return 0
-    prepare_discs(session, region_id, {}, defaults, only_stale=True)
+    prepare_discs(session, region, {}, defaults, only_stale=True)
     # MATERIALIZED: the SET list names the gap twice, and an inlined query would compute it twice.
     sql = text(f"""
         WITH g AS MATERIALIZED ({sql_file("reach_gaps")})
@@ -268,17 +283,17 @@ def refresh_reach(session: Session, region_id: int, defaults: dict[str, float]) 
         SET reach_gap = g.gap, reach_gap_m2 = COALESCE(ST_Area(CAST(g.gap AS geography)), 0),
             reach_stale = false, reach_merged = false, computed_at = now()
         FROM g
-        WHERE c.id = g.id
+        WHERE c.province = :province AND c.id = g.id
     """)
-    return session.execute(sql, {"region_id": region_id, "only_stale": True, **_OVERLAY}).rowcount
+    return session.execute(sql, {**region.params(), "only_stale": True, **_OVERLAY}).rowcount
 
 
-def live_reach_gaps(session: Session, region_id: int) -> None:
+def live_reach_gaps(session: Session, region: RegionRef) -> None:
     """Compute every cell's reach gap for the prepared (what-if) discs into coverage_live_gaps."""
     session.execute(text("DROP TABLE IF EXISTS coverage_live_gaps"))
     session.execute(
         text(f"CREATE TEMP TABLE coverage_live_gaps ON COMMIT DROP AS {sql_file('reach_gaps')}"),
-        {"region_id": region_id, "only_stale": False, **_OVERLAY},
+        {**region.params(), "only_stale": False, **_OVERLAY},
     )
 
 
@@ -344,16 +359,16 @@ CREATE_FOUND = text("""
         zone_ids integer[], detail jsonb) ON COMMIT DROP;
     DROP TABLE IF EXISTS coverage_merged;
     CREATE TEMP TABLE coverage_merged (
-        region_id integer, kind text, child_id integer, geom geometry, area_m2 double precision,
-        detail jsonb) ON COMMIT DROP;
+        province char(2), region_id integer, kind text, child_id integer, geom geometry,
+        area_m2 double precision, detail jsonb) ON COMMIT DROP;
 """)
 
 # Our own fixed sources of pieces for each area finding; only these identifiers are formatted into SQL.
 _PIECES = {
     "blind": """SELECT child_id, blind AS geom FROM coverage_cells
-                WHERE region_id = :region_id AND blind IS NOT NULL""",
+                WHERE province = :province AND region_id = :region_id AND blind IS NOT NULL""",
     "reach_gap": """SELECT child_id, reach_gap AS geom FROM coverage_cells
-                    WHERE region_id = :region_id AND reach_gap IS NOT NULL""",
+                    WHERE province = :province AND region_id = :region_id AND reach_gap IS NOT NULL""",
     "reach_gap_live": "SELECT child_id, gap AS geom FROM coverage_live_gaps WHERE gap IS NOT NULL",
 }
 # Where merged pieces go: kept between runs (stored cells), or for this run only (a what-if reach).
@@ -367,53 +382,55 @@ def prepare_found(session: Session) -> None:
     session.execute(CREATE_FOUND)
 
 
-def merge_pieces(session: Session, region_id: int, kind: str, source: str, into: str = "run") -> None:
+def merge_pieces(session: Session, region: RegionRef, kind: str, source: str, into: str = "run") -> None:
     """Merge the cell pieces of source across cell seams, per child region, into table into."""
     session.execute(
         text(f"""
-            INSERT INTO {_MERGED[into]} (region_id, kind, child_id, geom, area_m2)
-            SELECT :region_id, :kind, d.child_id, d.geom, ST_Area(CAST(d.geom AS geography))
+            INSERT INTO {_MERGED[into]} (province, region_id, kind, child_id, geom, area_m2)
+            SELECT :province, :region_id, :kind, d.child_id, d.geom, ST_Area(CAST(d.geom AS geography))
             FROM (SELECT p.child_id, (ST_Dump(ST_UnaryUnion(ST_Collect(p.geom)))).geom AS geom
                   FROM ({_PIECES[source]}) p GROUP BY p.child_id) d
             WHERE ST_GeometryType(d.geom) = 'ST_Polygon'
         """),
-        {"region_id": region_id, "kind": kind},
+        {**region.params(), "kind": kind},
     )
 
 
 # Served by the partial index ix_coverage_cells_unmerged (migration 0008_coverage_merged).
-UNMERGED = "SELECT EXISTS (SELECT 1 FROM coverage_cells WHERE region_id = :region_id AND NOT {flag})"
+UNMERGED = """SELECT EXISTS (SELECT 1 FROM coverage_cells
+                             WHERE province = :province AND region_id = :region_id AND NOT {flag})"""
 
 
-def ensure_merged(session: Session, region_id: int, kind: str) -> bool:
+def ensure_merged(session: Session, region: RegionRef, kind: str) -> bool:
     """Bring the kept merge of kind up to date with the region's cells, merging again only the pieces
     around cells recomputed since; return True when anything had to be merged."""
     part, flag = _CELL_PART[kind]
-    if not session.execute(text(UNMERGED.format(flag=flag)), {"region_id": region_id}).scalar_one():
+    if not session.execute(text(UNMERGED.format(flag=flag)), region.params()).scalar_one():
         return False
     sql = sql_file("merge_kept").format(part=part, flag=flag)
-    session.execute(text(sql), {"region_id": region_id, "kind": kind})
+    session.execute(text(sql), {**region.params(), "kind": kind})
     return True
 
 
 def add_area_findings(
-    session: Session, region_id: int, kind: str, tolerance_m2: float, merged: str = "kept"
+    session: Session, region: RegionRef, kind: str, tolerance_m2: float, merged: str = "kept"
 ) -> tuple[int, float]:
     """Add the merged pieces of kind above tolerance as findings; return the slivers (count, m²) dropped."""
     sql = sql_file("area_findings").format(pieces=_MERGED[merged])
-    params = {"region_id": region_id, "kind": kind, "tolerance_m2": tolerance_m2}
+    params = {**region.params(), "kind": kind, "tolerance_m2": tolerance_m2}
     row = session.execute(text(sql), params).one()
     return int(row.n), float(row.area_m2)
 
 
 def add_overlap_findings(session: Session, tolerance_m2: float) -> None:
     """Add the stored overlaps of the analysed subtree above tolerance_m2 as findings."""
+    # Not limited to the province: a pair of overlapping zones may straddle a province border.
     session.execute(_q("overlap_findings"), {"tolerance_m2": tolerance_m2})
 
 
-def add_zone_findings(session: Session, tolerance_m2: float) -> None:
-    """Add unassigned, inactive-org, org-outside and spill findings of the analysed subtree."""
-    session.execute(_q("zone_findings"), {"tolerance_m2": tolerance_m2})
+def add_zone_findings(session: Session, region: RegionRef, tolerance_m2: float) -> None:
+    """Add unassigned, inactive-org, org-outside and spill findings of the analysed subtree of region."""
+    session.execute(_q("zone_findings"), {**region.params(), "tolerance_m2": tolerance_m2})
 
 
 FOUND_COUNTS = text("SELECT kind, count(*) FROM coverage_found GROUP BY kind")
@@ -430,16 +447,16 @@ FIGURES = text("""
            COALESCE(sum(c.blind_m2), 0) AS blind_m2,
            COALESCE(sum(c.reach_gap_m2), 0) AS reach_gap_m2,
            count(c.id) AS cells
-    FROM regions g LEFT JOIN coverage_cells c ON c.region_id = g.id
+    FROM regions g LEFT JOIN coverage_cells c ON c.province = :province AND c.region_id = g.id
     WHERE g.id = :region_id
     GROUP BY g.id
 """)
 LIVE_GAP_AREA = text("SELECT COALESCE(sum(ST_Area(CAST(gap AS geography))), 0) FROM coverage_live_gaps")
 
 
-def figures(session: Session, region_id: int, live_reach: bool = False) -> Figures:
+def figures(session: Session, region: RegionRef, live_reach: bool = False) -> Figures:
     """Return the region's area and its blind and reach-gap areas (m²) from the stored cells."""
-    row = session.execute(FIGURES, {"region_id": region_id}).one()
+    row = session.execute(FIGURES, region.params()).one()
     gap = session.execute(LIVE_GAP_AREA).scalar_one() if live_reach else row.reach_gap_m2
     area = row.region_area_m2 or 0.0
     blind = min(row.blind_m2, area)
@@ -458,7 +475,7 @@ def _share(part_m2: float, whole_m2: float) -> float:
     return 1.0 - min(part_m2, whole_m2) / whole_m2 if whole_m2 else 0.0
 
 
-def child_coverage(session: Session, region_id: int) -> list[ChildCoverage]:
+def child_coverage(session: Session, region: RegionRef) -> list[ChildCoverage]:
     """Return the covered and reached shares of each direct child of the region, from its stored cells."""
     return [
         ChildCoverage(
@@ -471,7 +488,7 @@ def child_coverage(session: Session, region_id: int) -> list[ChildCoverage]:
             min(r.reach_gap_m2, r.area_m2),
             _share(r.reach_gap_m2, r.area_m2),
         )
-        for r in session.execute(_q("children"), {"region_id": region_id})
+        for r in session.execute(_q("children"), region.params())
     ]
 
 
@@ -480,7 +497,7 @@ _SOURCES = {
     "live": "coverage_found f",
     "stored": "coverage_findings f",
 }
-_SOURCE_FILTER = {"live": "true", "stored": "f.snapshot_id = :snapshot_id"}
+_SOURCE_FILTER = {"live": "true", "stored": "f.province = :province AND f.snapshot_id = :snapshot_id"}
 KIND_ORDER = ("blind", "overlap", "unassigned", "inactive_org", "org_outside_region", "spill", "reach_gap")
 
 
@@ -508,16 +525,17 @@ def _findings_sql(source: str, with_geometry: bool) -> TextClause:
 def read_findings(
     session: Session,
     *,
-    snapshot_id: int | None = None,
+    snapshot: SnapshotRow | None = None,
     kind: str | None = None,
     within: str | None = None,
     limit: int = 100_000,
     with_geometry: bool = False,
 ) -> list[tuple[Finding, dict | None]]:
-    """Return findings of the current run (or of snapshot_id), optionally of one kind and within a region."""
-    source = "live" if snapshot_id is None else "stored"
+    """Return findings of the current run (or of snapshot), optionally of one kind and within a region."""
+    source = "live" if snapshot is None else "stored"
     params = {
-        "snapshot_id": snapshot_id,
+        "snapshot_id": snapshot.id if snapshot else None,
+        "province": province_of(snapshot.adcode) if snapshot else None,
         "kind": kind,
         "within": within,
         "limit": limit,
@@ -543,28 +561,29 @@ def read_findings(
 
 INSERT_SNAPSHOT = text("""
     INSERT INTO coverage_snapshots
-        (region_id, params, region_area_m2, blind_area_m2, covered_ratio, reach_ratio, counts, children,
-         duration_ms)
-    VALUES (:region_id, CAST(:params AS jsonb), :region_area_m2, :blind_area_m2, :covered_ratio,
+        (province, region_id, params, region_area_m2, blind_area_m2, covered_ratio, reach_ratio, counts,
+         children, duration_ms)
+    VALUES (:province, :region_id, CAST(:params AS jsonb), :region_area_m2, :blind_area_m2, :covered_ratio,
             :reach_ratio, CAST(:counts AS jsonb), CAST(:children AS jsonb), :duration_ms)
     RETURNING id
 """)
 COPY_FINDINGS = text("""
-    INSERT INTO coverage_findings (snapshot_id, kind, region_id, geom, area_m2, zone_ids, detail)
-    SELECT :snapshot_id, kind, region_id, geom, area_m2, zone_ids, detail FROM coverage_found
+    INSERT INTO coverage_findings (province, snapshot_id, kind, region_id, geom, area_m2, zone_ids, detail)
+    SELECT :province, :snapshot_id, kind, region_id, geom, area_m2, zone_ids, detail FROM coverage_found
 """)
 
 
-def store_snapshot(session: Session, values: dict[str, Any]) -> int:
-    """Store a snapshot row with the run's findings and return its id."""
+def store_snapshot(session: Session, region: RegionRef, values: dict[str, Any]) -> int:
+    """Store a snapshot row of region with the run's findings and return its id."""
     params = {
         **values,
+        **region.params(),
         "params": json.dumps(values["params"], ensure_ascii=False),
         "counts": json.dumps(values["counts"], ensure_ascii=False),
         "children": json.dumps(values["children"], ensure_ascii=False),
     }
     snapshot_id = session.execute(INSERT_SNAPSHOT, params).scalar_one()
-    session.execute(COPY_FINDINGS, {"snapshot_id": snapshot_id})
+    session.execute(COPY_FINDINGS, {"snapshot_id": snapshot_id, "province": params["province"]})
     return snapshot_id
 
 
@@ -578,7 +597,7 @@ GET_SNAPSHOT = text(
 )
 REGION_SNAPSHOTS = text(f"""
     SELECT {_SNAPSHOT_COLUMNS} FROM coverage_snapshots s JOIN regions g ON g.id = s.region_id
-    WHERE g.adcode = :adcode
+    WHERE s.province = :province AND g.adcode = :adcode
       AND (CAST(:since AS timestamptz) IS NULL OR s.created_at >= CAST(:since AS timestamptz))
     ORDER BY s.created_at, s.id
     LIMIT :limit
@@ -597,7 +616,7 @@ def region_snapshots(
     session: Session, adcode: str, since: datetime | None = None, limit: int = 1000
 ) -> list[SnapshotRow]:
     """Return the region's snapshots, oldest first."""
-    params = {"adcode": adcode, "since": since, "limit": limit}
+    params = {"adcode": adcode, "province": province_of(adcode), "since": since, "limit": limit}
     return [SnapshotRow(*r) for r in session.execute(REGION_SNAPSHOTS, params)]
 
 

@@ -146,11 +146,11 @@ def refresh_region(session: Session, region: RegionRef, *, rebuild: bool = False
     started = time.perf_counter()
     queries.lock_regions(session, [region.adcode])
     built = 0
-    if rebuild or not queries.has_cells(session, region.id):
-        built = queries.build_cells(session, region.id, queries.cell_size_deg(session, region.id))
+    if rebuild or not queries.has_cells(session, region):
+        built = queries.build_cells(session, region, queries.cell_size_deg(session, region))
     zones = queries.refresh_zone_facts(session)
-    blind = queries.refresh_blind(session, region.id)
-    reach = queries.refresh_reach(session, region.id, _defaults())
+    blind = queries.refresh_blind(session, region)
+    reach = queries.refresh_reach(session, region, _defaults())
     stats = RefreshStats(built, blind, reach, zones, (time.perf_counter() - started) * 1000)
     log.info("coverage refresh of %s: %s", region.adcode, stats)
     return stats
@@ -194,28 +194,28 @@ def _analyse(
     queries.prepare_found(session)
     counts: dict[str, Any] = {}
     if "blind" in kinds:
-        queries.ensure_merged(session, region.id, "blind")
-        n, area = queries.add_area_findings(session, region.id, "blind", params.tolerance_m2)
+        queries.ensure_merged(session, region, "blind")
+        n, area = queries.add_area_findings(session, region, "blind", params.tolerance_m2)
         counts["blind_slivers"] = {"count": n, "area_m2": round(area, 3)}
     if "overlap" in kinds:
         queries.add_overlap_findings(session, params.tolerance_m2)
     if {"unassigned", "inactive_org", "org_outside_region", "spill"} & set(kinds):
-        queries.add_zone_findings(session, params.tolerance_m2)
+        queries.add_zone_findings(session, region, params.tolerance_m2)
     live_reach = not params.default_reach
     if "reach_gap" in kinds:
         if live_reach:
             # A what-if reach: gaps and their merge live only in this run's temporary tables.
-            queries.prepare_discs(session, region.id, params.reach_m, _defaults(), only_stale=False)
-            queries.live_reach_gaps(session, region.id)
-            queries.merge_pieces(session, region.id, "reach_gap", "reach_gap_live", into="run")
+            queries.prepare_discs(session, region, params.reach_m, _defaults(), only_stale=False)
+            queries.live_reach_gaps(session, region)
+            queries.merge_pieces(session, region, "reach_gap", "reach_gap_live", into="run")
         else:
-            queries.ensure_merged(session, region.id, "reach_gap")
+            queries.ensure_merged(session, region, "reach_gap")
         merged = "run" if live_reach else "kept"
-        n, area = queries.add_area_findings(session, region.id, "reach_gap", params.tolerance_m2, merged)
+        n, area = queries.add_area_findings(session, region, "reach_gap", params.tolerance_m2, merged)
         counts["reach_gap_slivers"] = {"count": n, "area_m2": round(area, 3)}
     found = queries.found_counts(session)
     counts = {kind: found.get(kind, 0) for kind in KINDS if kind in kinds} | counts
-    figures = queries.figures(session, region.id, live_reach=live_reach and "reach_gap" in kinds)
+    figures = queries.figures(session, region, live_reach=live_reach and "reach_gap" in kinds)
     return region, refreshed, figures, counts, started
 
 
@@ -226,7 +226,7 @@ def coverage_report(
     params = params or CoverageParams()
     region, refreshed, figures, counts, started = _analyse(session, adcode, params)
     findings = [f for f, _ in queries.read_findings(session)] if with_findings else []
-    children = queries.child_coverage(session, region.id)
+    children = queries.child_coverage(session, region)
     return CoverageReport(
         region,
         params,
@@ -245,8 +245,8 @@ def run_snapshot(session: Session, adcode: str, params: CoverageParams | None = 
     report = coverage_report(session, adcode, params)
     snapshot_id = queries.store_snapshot(
         session,
+        report.region,
         {
-            "region_id": report.region.id,
             "params": params.as_json(),
             "region_area_m2": report.figures.region_area_m2,
             "blind_area_m2": report.figures.blind_area_m2,
@@ -277,7 +277,7 @@ def child_coverage(session: Session, adcode: str) -> list[ChildCoverage]:
     """Return the covered share of each direct child of region adcode (refreshing stale pieces first)."""
     region = queries.get_region_ref(session, adcode)
     refresh_region(session, region)
-    return queries.child_coverage(session, region.id)
+    return queries.child_coverage(session, region)
 
 
 def history(session: Session, adcode: str, since: datetime | None = None) -> list[dict[str, Any]]:
@@ -308,6 +308,7 @@ def _findings(
 ) -> list[tuple[Finding, dict | None]]:
     if within is not None:
         queries.get_region_ref(session, within)
+    snapshot = None
     if snapshot_id is not None:
         snapshot = queries.get_snapshot(session, snapshot_id)
         if snapshot.adcode != adcode:
@@ -315,7 +316,7 @@ def _findings(
     else:
         _analyse(session, adcode, params, (kind,) if kind else tuple(KINDS))
     return queries.read_findings(
-        session, snapshot_id=snapshot_id, kind=kind, within=within, with_geometry=with_geometry
+        session, snapshot=snapshot, kind=kind, within=within, with_geometry=with_geometry
     )
 
 
@@ -410,7 +411,7 @@ def snapshot_report(session: Session, snapshot_id: int) -> dict[str, Any]:
     """Return a stored snapshot with its findings (no geometry) as JSON-ready data."""
     s = queries.get_snapshot(session, snapshot_id)
     region = queries.get_region_ref(session, s.adcode)
-    findings = [finding_dict(f) for f, _ in queries.read_findings(session, snapshot_id=snapshot_id)]
+    findings = [finding_dict(f) for f, _ in queries.read_findings(session, snapshot=s)]
     return {
         "region": {"adcode": region.adcode, "name": region.name, "level": region.level},
         "snapshot": {"id": s.id, "created_at": s.created_at},

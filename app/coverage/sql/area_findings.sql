@@ -5,13 +5,14 @@
 -- is computed once by coverage_piece_detail (migration 0008_coverage_merged) and kept with the piece
 -- until an edit of those organizations or centres clears it.
 UPDATE {pieces} SET detail = coverage_piece_detail(kind, geom)
-WHERE region_id = :region_id AND kind = :kind AND area_m2 > :tolerance_m2 AND detail IS NULL;
+WHERE province = :province AND region_id = :region_id AND kind = :kind AND area_m2 > :tolerance_m2
+  AND detail IS NULL;
 
 INSERT INTO coverage_found (kind, region_id, geom, area_m2, zone_ids, detail)
 SELECT kind, COALESCE(child_id, :region_id), geom, area_m2, CAST(ARRAY[] AS integer[]), detail
 FROM {pieces}
-WHERE region_id = :region_id AND kind = :kind AND area_m2 > :tolerance_m2;
+WHERE province = :province AND region_id = :region_id AND kind = :kind AND area_m2 > :tolerance_m2;
 
 SELECT count(*) AS n, COALESCE(sum(area_m2), 0) AS area_m2
 FROM {pieces}
-WHERE region_id = :region_id AND kind = :kind AND area_m2 <= :tolerance_m2;
+WHERE province = :province AND region_id = :region_id AND kind = :kind AND area_m2 <= :tolerance_m2;

@@ -3,7 +3,7 @@
 -- intersection per child, once per build), so findings and per-child shares never need to intersect
 -- big outlines at report time; what lies in no child becomes untagged cells. ST_Subdivide then splits
 -- each part into pieces of at most :max_vertices vertices, and a square grid of :cell_deg degrees cuts
--- every piece, so a cell meets few zones and its union stays small.
+-- every piece, so a cell meets few zones and its union stays small. Cells carry the region's :province.
 WITH r AS (
     SELECT id, geom FROM regions WHERE id = :region_id
 ),
@@ -58,7 +58,7 @@ cut AS (
 polygons AS (
     SELECT child_id, (ST_Dump(ST_CollectionExtract(geom, 3))).geom AS geom FROM cut
 )
-INSERT INTO coverage_cells (region_id, child_id, geom, area_m2)
-SELECT :region_id, child_id, geom, ST_Area(CAST(geom AS geography))
+INSERT INTO coverage_cells (province, region_id, child_id, geom, area_m2)
+SELECT :province, :region_id, child_id, geom, ST_Area(CAST(geom AS geography))
 FROM polygons
 WHERE NOT ST_IsEmpty(geom) AND ST_Area(geom) > 0

@@ -6,7 +6,7 @@ SELECT ch.adcode, ch.name, ch.level,
        COALESCE(sum(c.blind_m2), 0) AS blind_m2,
        COALESCE(sum(c.reach_gap_m2), 0) AS reach_gap_m2
 FROM regions ch
-LEFT JOIN coverage_cells c ON c.region_id = :region_id AND c.child_id = ch.id
+LEFT JOIN coverage_cells c ON c.province = :province AND c.region_id = :region_id AND c.child_id = ch.id
 WHERE ch.parent_id = :region_id
 GROUP BY ch.id, ch.adcode, ch.name, ch.level
 ORDER BY ch.adcode

@@ -7,32 +7,34 @@
 -- out ("gone"); the new merge unions the recomputed cells' parts with the polygons of the other cells
 -- that made up the gone pieces (each such polygon lies wholly inside one piece, so its inner point
 -- tells which). Pieces that come out exactly as they were keep their details (suggested owners).
+-- Every statement on the kept tables names the region's :province (the shard key).
 DROP TABLE IF EXISTS coverage_gone;
 CREATE TEMP TABLE coverage_gone (child_id integer, geom geometry, detail jsonb) ON COMMIT DROP;
 
 WITH gone AS (
     DELETE FROM coverage_merged_pieces p
-    WHERE p.region_id = :region_id AND p.kind = :kind
+    WHERE p.province = :province AND p.region_id = :region_id AND p.kind = :kind
       AND EXISTS (SELECT 1 FROM coverage_cells c
-                  WHERE c.region_id = :region_id AND NOT c.{flag} AND c.geom && p.geom)
+                  WHERE c.province = :province AND c.region_id = :region_id AND NOT c.{flag}
+                    AND c.geom && p.geom)
     RETURNING p.child_id, p.geom, p.detail
 )
 INSERT INTO coverage_gone SELECT child_id, geom, detail FROM gone;
 
-INSERT INTO coverage_merged (region_id, kind, child_id, geom, area_m2)
-SELECT :region_id, :kind, d.child_id, d.geom, ST_Area(CAST(d.geom AS geography))
+INSERT INTO coverage_merged (province, region_id, kind, child_id, geom, area_m2)
+SELECT :province, :region_id, :kind, d.child_id, d.geom, ST_Area(CAST(d.geom AS geography))
 FROM (
     SELECT p.child_id, (ST_Dump(ST_UnaryUnion(ST_Collect(p.geom)))).geom AS geom
     FROM (
         SELECT c.child_id, c.{part} AS geom
         FROM coverage_cells c
-        WHERE c.region_id = :region_id AND NOT c.{flag} AND c.{part} IS NOT NULL
+        WHERE c.province = :province AND c.region_id = :region_id AND NOT c.{flag} AND c.{part} IS NOT NULL
         UNION ALL
         -- Gone piece by gone piece, so the piece stays prepared while its cells' polygons are tested.
         SELECT g.child_id, x.geom
         FROM coverage_gone g
         JOIN coverage_cells c
-          ON c.region_id = :region_id AND c.{flag} AND c.{part} IS NOT NULL AND c.geom && g.geom
+          ON c.province = :province AND c.region_id = :region_id AND c.{flag} AND c.{part} IS NOT NULL AND c.geom && g.geom
          AND c.child_id IS NOT DISTINCT FROM g.child_id
         CROSS JOIN LATERAL ST_Dump(c.{part}) x
         WHERE ST_Intersects(g.geom, ST_PointOnSurface(x.geom))
@@ -54,7 +56,8 @@ FROM fresh f JOIN old o ON o.digest = f.digest
 WHERE m.ctid = f.row_id;
 
 WITH moved AS (DELETE FROM coverage_merged WHERE region_id = :region_id AND kind = :kind RETURNING *)
-INSERT INTO coverage_merged_pieces (region_id, kind, child_id, geom, area_m2, detail)
-SELECT region_id, kind, child_id, geom, area_m2, detail FROM moved;
+INSERT INTO coverage_merged_pieces (province, region_id, kind, child_id, geom, area_m2, detail)
+SELECT province, region_id, kind, child_id, geom, area_m2, detail FROM moved;
 
-UPDATE coverage_cells SET {flag} = true WHERE region_id = :region_id AND NOT {flag};
+UPDATE coverage_cells SET {flag} = true
+WHERE province = :province AND region_id = :region_id AND NOT {flag};

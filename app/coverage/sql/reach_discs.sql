@@ -13,7 +13,7 @@ CROSS JOIN LATERAL (
         1000) AS reach_m
 ) r,
 (SELECT ST_SetSRID(CAST(ST_Extent(geom) AS geometry), 4326) AS geom FROM coverage_cells
- WHERE region_id = :region_id AND (reach_stale OR NOT :only_stale)) g
+ WHERE province = :province AND region_id = :region_id AND (reach_stale OR NOT :only_stale)) g
 -- Only centres that can reach a cell being computed; a degree box at least as large as the widest
 -- reach (longitude degrees shrink with latitude).
 WHERE c.geom && ST_Expand(g.geom, :max_reach_m / 110000.0,

@@ -4,4 +4,4 @@
 -- Used by an UPDATE for the stored default reach and as a plain SELECT for a what-if reach.
 SELECT c.id, c.child_id, coverage_uncovered(c.geom, 'coverage_discs', :grid_deg, :clip_vertices) AS gap
 FROM coverage_cells c
-WHERE c.region_id = :region_id AND (c.reach_stale OR NOT :only_stale)
+WHERE c.province = :province AND c.region_id = :region_id AND (c.reach_stale OR NOT :only_stale)

@@ -1,12 +1,14 @@
 -- Recomputes the blind part (EPSG:4326 MultiPolygon, NULL when fully covered) and its area in m² of
 -- every stale cell of region :region_id: the cell minus the union of the zones whose box meets it,
 -- by coverage_uncovered (migration 0003_coverage), which snap-rounds to :grid_deg degrees when needed.
--- Any zone counts, whatever region it is assigned to: coverage is about the ground, not the books.
+-- Any zone counts, whatever region it is assigned to: coverage is about the ground, not the books, so the
+-- zones looked up inside coverage_uncovered are not limited to :province (a neighbour's zone may cover
+-- a border cell); the cells are.
 -- The cell is left to be merged again (blind_merged). MATERIALIZED: the SET list names the result twice, and an inlined CTE would compute it twice.
 WITH computed AS MATERIALIZED (
     SELECT c.id, coverage_uncovered(c.geom, 'zones', :grid_deg, :clip_vertices) AS blind
     FROM coverage_cells c
-    WHERE c.region_id = :region_id AND c.blind_stale
+    WHERE c.province = :province AND c.region_id = :region_id AND c.blind_stale
 )
 UPDATE coverage_cells c
 SET blind = k.blind,
@@ -15,4 +17,4 @@ SET blind = k.blind,
     blind_merged = false,
     computed_at = now()
 FROM computed k
-WHERE c.id = k.id
+WHERE c.province = :province AND c.id = k.id

@@ -9,12 +9,14 @@ WITH scoped AS (
     FROM zones z
     JOIN coverage_scope s ON s.region_id = z.region_id
     JOIN coverage_zone_facts f ON f.zone_id = z.id
+    -- The subtree lies in one province, and so does each zone's organization (fk_zones_province_org).
+    WHERE z.province = :province
 ),
 assigned AS (
     SELECT sc.*, o.code AS org_code, o.name AS org_name, o.active, o.region_id AS org_region_id,
            o.geom AS org_geom, og.adcode AS org_adcode
     FROM scoped sc
-    JOIN organizations o ON o.id = sc.org_id
+    JOIN organizations o ON o.province = :province AND o.id = sc.org_id
     LEFT JOIN regions og ON og.id = o.region_id
 )
 INSERT INTO coverage_found (kind, region_id, geom, area_m2, zone_ids, detail)
