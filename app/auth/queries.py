@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, NotFound
+from ..regions.province import province_clause
 
 
 @dataclass(frozen=True)
@@ -100,22 +101,25 @@ SET_PASSWORD = text("""
     WHERE id = :id
 """)
 ORG_ID_BY_CODE = text("SELECT id FROM organizations WHERE code = :code")
-ORG_REGION = text("SELECT region_id FROM organizations WHERE id = :id")
+ORG_PLACE = text("SELECT region_id, province FROM organizations WHERE id = :id")
 
 
-def _subtree(table: str):
+def _subtree(table: str, sharded: bool = False):
     # UNION (not UNION ALL) stops at nodes already seen, so a cycle in parent_id cannot loop forever.
+    # A sharded tree lies in its root's province (fk_organizations_province_parent): one shard.
+    root = province_clause(f"{table}.province") if sharded else "true"
+    child = province_clause("child.province") if sharded else "true"
     return text(f"""
         WITH RECURSIVE tree AS (
-            SELECT id FROM {table} WHERE id = :root_id
+            SELECT id FROM {table} WHERE id = :root_id AND {root}
             UNION
-            SELECT child.id FROM {table} child JOIN tree ON child.parent_id = tree.id
+            SELECT child.id FROM {table} child JOIN tree ON child.parent_id = tree.id WHERE {child}
         )
         SELECT id FROM tree ORDER BY id
     """)
 
 
-ORG_SUBTREE = _subtree("organizations")
+ORG_SUBTREE = _subtree("organizations", sharded=True)
 REGION_SUBTREE = _subtree("regions")
 
 SESSION_USER = text("""
@@ -247,14 +251,16 @@ def org_id_by_code(session: Session, code: str) -> int | None:
     return session.execute(ORG_ID_BY_CODE, {"code": code}).scalar_one_or_none()
 
 
-def org_region_id(session: Session, org_id: int) -> int | None:
-    """Return the region id of organization org_id (None when unplaced)."""
-    return session.execute(ORG_REGION, {"id": org_id}).scalar_one_or_none()
+def org_place(session: Session, org_id: int) -> tuple[int | None, str | None]:
+    """Return the region id (None when it has none) and province of organization org_id."""
+    row = session.execute(ORG_PLACE, {"id": org_id}).first()
+    return (row.region_id, row.province) if row else (None, None)
 
 
-def org_subtree_ids(session: Session, org_id: int) -> list[int]:
-    """Return the ids of organization org_id and every organization below it, ascending."""
-    return list(session.execute(ORG_SUBTREE, {"root_id": org_id}).scalars())
+def org_subtree_ids(session: Session, org_id: int, province: str | None = None) -> list[int]:
+    """Return the ids of organization org_id (of province, when known) and every organization below it."""
+    params = {"root_id": org_id, "province": province}
+    return list(session.execute(ORG_SUBTREE, params).scalars())
 
 
 def region_subtree_ids(session: Session, region_id: int) -> list[int]:

@@ -84,13 +84,13 @@ def scope_for(session: Session, identity: Identity) -> Scope:
     """Return the scope of identity, reading its organization and region subtrees from the database."""
     if identity.role != "org_admin" or identity.org_id is None:
         return Scope(identity.user_id, identity.role)
-    region_id = queries.org_region_id(session, identity.org_id)
+    region_id, province = queries.org_place(session, identity.org_id)
     return Scope(
         identity.user_id,
         identity.role,
         identity.org_id,
         region_id,
-        frozenset(org_subtree_ids(session, identity.org_id)),
+        frozenset(org_subtree_ids(session, identity.org_id, province)),
         frozenset(region_subtree_ids(session, region_id)) if region_id is not None else frozenset(),
     )
 

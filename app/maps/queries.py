@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..auth import org_clause
 from ..geo import feature_collection, to_feature
+from ..regions.province import province_of
 from ..vocab import CENTRE_DEFAULT_REACH_M, WEEKDAYS
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
@@ -213,20 +214,20 @@ _SUBTREE = """
 ORGS_BY_CHILD = text(f"""{_SUBTREE}
     SELECT c.adcode, c.name, count(o.id) AS organizations, coalesce(sum(o.member_total), 0) AS members
     FROM tree t JOIN regions c ON c.id = t.child_id
-    LEFT JOIN organizations o ON o.region_id = t.id AND o.active
+    LEFT JOIN organizations o ON o.province = :province AND o.region_id = t.id AND o.active
     GROUP BY c.adcode, c.name
     ORDER BY c.adcode
 """)
 ORGS_BY_KIND = text(f"""{_SUBTREE}
     SELECT o.kind, count(*) AS organizations
     FROM organizations o JOIN tree t ON t.id = o.region_id
-    WHERE o.active
+    WHERE o.province = :province AND o.active
     GROUP BY o.kind ORDER BY o.kind
 """)
 MEMBERS_BY_CATEGORY = text(f"""{_SUBTREE}
     SELECT m.key AS category, sum(CASE WHEN m.value ~ '^[0-9]+$' THEN m.value::bigint ELSE 0 END) AS members
     FROM organizations o JOIN tree t ON t.id = o.region_id, jsonb_each_text(o.member_counts) AS m
-    WHERE o.active
+    WHERE o.province = :province AND o.active
     GROUP BY m.key ORDER BY m.key
 """)
 
@@ -238,7 +239,7 @@ def region_adcode(session: Session, region_id: int) -> str | None:
 
 def distribution(session: Session, adcode: str) -> dict[str, list[dict]]:
     """Return active organizations and members under adcode by child region, by kind and by category."""
-    params = {"adcode": adcode}
+    params = {"adcode": adcode, "province": province_of(adcode)}
     return {
         "by_region": [
             {**r, "members": int(r["members"])} for r in session.execute(ORGS_BY_CHILD, params).mappings()

@@ -1,7 +1,8 @@
 """SQL for the party organization tree: scoped lists, one organization, children, subtrees, versioned writes.
 
 Reads bind Scope.params(): an organization admin reaches its own organization's subtree, a super admin
-every organization.
+every organization. They also bind :province, the shard key (migration 0009_province_shard_key): a list
+of a region, a children list and a subtree name theirs, since a tree never leaves its root's province.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..auth import Scope, org_clause
+from ..regions.province import province_clause
 from ..vocab import REGION_LEVELS
 
 
@@ -40,6 +42,7 @@ class OrgRow:
     children_count: int
     zones_count: int
     geometry: dict[str, Any] | None
+    province: str
     depth: int | None = None
 
 
@@ -54,31 +57,39 @@ class RegionStep:
 
 @dataclass(frozen=True)
 class OrgFilters:
-    """List filters; None (or empty) means no filter. region_ids is the region and everything below it."""
+    """List filters; None (or empty) means no filter. region_ids is the region and everything below it,
+    province the one they lie in (or the parent's)."""
 
     region_ids: tuple[int, ...] | None = None
+    province: str | None = None
     parent_id: int | None = None
     kinds: tuple[str, ...] = ()
     active: bool | None = None
     q: str | None = None
 
 
-_COLUMNS = """
+# Children, parent and zones share the organization's province (fk_organizations_province_parent,
+# fk_zones_province_org). With :province bound the planner folds this to that constant, which keeps
+# the correlated lookups on the one shard too; without, it is the row's own province.
+_SAME = "COALESCE(CAST(:province AS char(2)), o.province)"
+_COLUMNS = f"""
     o.id, o.code, o.name, o.kind, o.parent_id, p.code AS parent_code, p.name AS parent_name,
     g.adcode, g.name AS region_name, o.member_total, o.member_counts, o.contact_person, o.contact_phone,
-    o.active, o.version, o.updated_at,
+    o.active, o.version, o.updated_at, o.province,
     -- both counts are served by the indexes on organizations.parent_id and zones.org_id
-    (SELECT count(*) FROM organizations c WHERE c.parent_id = o.id) AS children_count,
-    (SELECT count(*) FROM zones z WHERE z.org_id = o.id) AS zones_count,
+    (SELECT count(*) FROM organizations c
+     WHERE c.province = {_SAME} AND c.parent_id = o.id) AS children_count,
+    (SELECT count(*) FROM zones z WHERE z.province = {_SAME} AND z.org_id = o.id) AS zones_count,
     ST_AsGeoJSON(o.geom, 7)::json AS geometry
 """
-_FROM = """
+_FROM = f"""
     FROM organizations o
-    LEFT JOIN organizations p ON p.id = o.parent_id
+    LEFT JOIN organizations p ON p.province = {_SAME} AND p.id = o.parent_id
     LEFT JOIN regions g ON g.id = o.region_id
 """
 _FILTERS = f"""
     WHERE {org_clause("o.id")}
+      AND {province_clause("o.province")}
       AND (CAST(:region_ids AS integer[]) IS NULL OR o.region_id = ANY(CAST(:region_ids AS integer[])))
       AND (CAST(:parent_id AS integer) IS NULL OR o.parent_id = :parent_id)
       AND (CAST(:kinds AS text[]) IS NULL OR o.kind = ANY(CAST(:kinds AS text[])))
@@ -89,20 +100,22 @@ _FILTERS = f"""
 LIST_ORGS = text(f"SELECT {_COLUMNS} {_FROM} {_FILTERS} ORDER BY o.code, o.id LIMIT :limit OFFSET :offset")
 COUNT_ORGS = text(f"SELECT count(*) FROM organizations o {_FILTERS}")
 GET_ORG = text(f"SELECT {_COLUMNS} {_FROM} WHERE o.id = :id AND {org_clause('o.id')}")
+# GET_ORG looks an organization up by id alone: its province is what it tells.
+_ANY_PROVINCE = {"province": None}
 ORG_ID_BY_CODE = text("SELECT id FROM organizations WHERE code = :code")
 ORG_CODE = text("SELECT code FROM organizations WHERE id = :id")
 
 # The organization and everything below it, depth first by code, at most max_depth levels down.
 SUBTREE = text(f"""
     WITH RECURSIVE tree(id, depth, path) AS (
-        SELECT id, 0, ARRAY[code::text] FROM organizations WHERE id = :id
+        SELECT id, 0, ARRAY[code::text] FROM organizations WHERE province = :province AND id = :id
         UNION ALL
         SELECT c.id, t.depth + 1, t.path || c.code::text
         FROM organizations c JOIN tree t ON c.parent_id = t.id
-        WHERE t.depth < :max_depth
+        WHERE c.province = :province AND t.depth < :max_depth
     )
     SELECT {_COLUMNS}, t.depth {_FROM} JOIN tree t ON t.id = o.id
-    WHERE {org_clause("o.id")}
+    WHERE o.province = :province AND {org_clause("o.id")}
     ORDER BY t.path
     LIMIT :limit
 """)
@@ -130,6 +143,7 @@ def _like(q: str | None) -> str | None:
 def _filter_params(filters: OrgFilters, scope: Scope) -> dict[str, Any]:
     return {
         "region_ids": list(filters.region_ids) if filters.region_ids is not None else None,
+        "province": filters.province,
         "parent_id": filters.parent_id,
         "kinds": list(filters.kinds) or None,
         "active": filters.active,
@@ -153,7 +167,7 @@ def count_orgs(session: Session, filters: OrgFilters, scope: Scope) -> int:
 
 def get_org(session: Session, org_id: int, scope: Scope) -> OrgRow | None:
     """Return organization org_id, or None if there is none in scope."""
-    row = session.execute(GET_ORG, {"id": org_id, **scope.params()}).mappings().first()
+    row = session.execute(GET_ORG, {"id": org_id, **_ANY_PROVINCE, **scope.params()}).mappings().first()
     return OrgRow(**row) if row else None
 
 
@@ -167,9 +181,10 @@ def org_code(session: Session, org_id: int) -> str | None:
     return session.execute(ORG_CODE, {"id": org_id}).scalar()
 
 
-def org_subtree(session: Session, org_id: int, scope: Scope, *, max_depth: int, limit: int) -> list[OrgRow]:
-    """Return org_id and the organizations below it (depth 0 for org_id), in scope, depth first by code."""
-    params = {"id": org_id, "max_depth": max_depth, "limit": limit, **scope.params()}
+def org_subtree(session: Session, org: OrgRow, scope: Scope, *, max_depth: int, limit: int) -> list[OrgRow]:
+    """Return org and the organizations below it (depth 0 for org), in scope, depth first by code."""
+    params = {"id": org.id, "province": org.province, "max_depth": max_depth, "limit": limit}
+    params |= scope.params()
     return [OrgRow(**r) for r in session.execute(SUBTREE, params).mappings()]
 
 

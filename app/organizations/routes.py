@@ -11,6 +11,7 @@ from ..auth import current_scope, deny_read, require_admin
 from ..db import get_session
 from ..errors import InvalidBody, InvalidParameter, NotFound
 from ..geo import parse_coordsys, parse_int
+from ..regions.province import province_of
 from ..sites.output import collection_response, item_response
 from ..sites.params import (
     json_body,
@@ -139,8 +140,10 @@ def _listing(filters: OrgFilters, sensitive: bool) -> Response:
 def list_all():
     """Organizations in the caller's scope by region (and regions below), parent, kind, active and name."""
     require_admin()
+    region_ids = parse_region(request.args)
     filters = OrgFilters(
-        region_ids=parse_region(request.args),
+        region_ids=region_ids,
+        province=province_of(request.args["region"].strip()) if region_ids else None,
         parent_id=_parent(request.args.get("parent")),
         kinds=parse_choices(request.args, "kind", ORG_KINDS),
         active=_active(),
@@ -171,7 +174,10 @@ def children(ref: str):
     require_admin()
     org = _readable(ref)
     filters = OrgFilters(
-        parent_id=org.id, kinds=parse_choices(request.args, "kind", ORG_KINDS), active=_active()
+        parent_id=org.id,
+        province=org.province,
+        kinds=parse_choices(request.args, "kind", ORG_KINDS),
+        active=_active(),
     )
     return _listing(filters, parse_flag(request.args, "sensitive"))
 
@@ -183,7 +189,7 @@ def subtree(ref: str):
     org = _readable(ref)
     max_depth = parse_int(request.args, "max_depth", default=10, lo=0, hi=20)
     limit = parse_int(request.args, "limit", default=1000, lo=1, hi=5000)
-    rows = queries.org_subtree(get_session(), org.id, current_scope(), max_depth=max_depth, limit=limit)
+    rows = queries.org_subtree(get_session(), org, current_scope(), max_depth=max_depth, limit=limit)
     sensitive = parse_flag(request.args, "sensitive")
     meta = {
         "root": org.id,

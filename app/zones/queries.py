@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..auth import Scope, org_clause, region_clause
+from ..regions.province import province_clause, province_of
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,11 @@ _ZONE_COLUMNS = """
     z.id, z.code, z.name, z.level, g.adcode, g.name AS region_name, o.code AS org_code, o.name AS org_name,
     z.grid_worker, z.grid_worker_phone, z.version, ST_Area(CAST(z.geom AS geography)) AS area_m2
 """
+# A zone's organization is in the zone's province (fk_zones_province_org); saying so keeps the join on
+# one shard.
 _ZONE_FROM = """
-    FROM zones z JOIN regions g ON g.id = z.region_id LEFT JOIN organizations o ON o.id = z.org_id
+    FROM zones z JOIN regions g ON g.id = z.region_id
+    LEFT JOIN organizations o ON o.province = z.province AND o.id = z.org_id
 """
 # An organization admin reads the zones its subtree is responsible for and every zone in its regions.
 _IN_SCOPE = f"({org_clause('z.org_id')} OR {region_clause('z.region_id')})"
@@ -84,6 +88,8 @@ ZONES_IN_BOX = text(f"""
     -- served by the GiST index on zones.geom
     WHERE (CAST(:bbox AS geometry) IS NULL OR z.geom && CAST(:bbox AS geometry))
       AND (CAST(:adcode AS text) IS NULL OR z.region_id IN (SELECT id FROM within))
+      -- the region's province, which routes a region's list to one shard; every province without a region
+      AND {province_clause("z.province")}
       AND {_IN_SCOPE}
     ORDER BY z.code
     LIMIT :limit
@@ -100,7 +106,8 @@ def zones_in_box(
     session: Session, bbox_ewkt: str | None, adcode: str | None, limit: int, scope: Scope
 ) -> list[ZoneRow]:
     """Return zones in scope whose box meets bbox (EWKT, EPSG:4326) and whose region is adcode or below it."""
-    params = {"bbox": bbox_ewkt, "adcode": adcode, "limit": limit, **scope.params()}
+    province = province_of(adcode) if adcode else None
+    params = {"bbox": bbox_ewkt, "adcode": adcode, "province": province, "limit": limit, **scope.params()}
     return [ZoneRow(**r) for r in session.execute(ZONES_IN_BOX, params).mappings()]
 
 
