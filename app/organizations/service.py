@@ -152,6 +152,20 @@ def _require_version(session: Session, org_id: int, version: int | None) -> quer
     return found
 
 
+# The province rules of migration 0009_province_shard_key, in the words of the field that breaks them.
+_PROVINCE_RULES = {
+    "fk_organizations_province_parent": (
+        "parent_code",
+        "an organization lies in its parent's province, and one with child organizations cannot change "
+        "province: choose a parent or region in the same province, or move the children first",
+    ),
+    "fk_zones_province_org": (
+        "adcode",
+        "the organization's grid zones lie in its province: reassign them before moving it to another",
+    ),
+}
+
+
 def _write(session: Session, statement, values: dict[str, Any]) -> int | None:
     try:
         with session.begin_nested():
@@ -163,6 +177,9 @@ def _write(session: Session, statement, values: dict[str, Any]) -> int | None:
         log.warning("organization write refused: %s", err.orig)
         if getattr(err.orig, "pgcode", None) == "23505":
             raise Conflict(message, param="code") from None
+        refused = _PROVINCE_RULES.get(getattr(diag, "constraint_name", None))
+        if refused is not None:
+            raise Conflict(refused[1], param=refused[0]) from None
         raise InvalidBody(message) from None
 
 

@@ -152,6 +152,12 @@ CHECKS: dict[str, list[str]] = {
         """SELECT row_where, 'code', 'zone code ' || code || ' must start with its region adcode ' || adcode
            FROM import_rows WHERE region_id IS NOT NULL AND left(code, length(adcode)) <> adcode
            ORDER BY row_no""",
+        # fk_zones_province_org: a zone and its organization share a province (the shard key).
+        """SELECT r.row_where, 'org_code', 'organization ' || r.org_code || ' is in province ' || o.province
+                  || ', zone ' || r.code || ' in ' || left(r.adcode, 2)
+                  || ': a zone''s organization must be in the zone''s province'
+           FROM import_rows r JOIN organizations o ON o.id = r.org_id
+           WHERE r.region_id IS NOT NULL AND o.province <> left(r.adcode, 2) ORDER BY r.row_no""",
     ],
     "sites": [_UNKNOWN_REGION],
     "centres": [_UNKNOWN_REGION],
@@ -266,10 +272,18 @@ AFTER_UPSERT: dict[str, list[str]] = {
            WHERE g.adcode = r.adcode AND g.parent_id IS DISTINCT FROM p.id""",
     ],
     "organizations": [
+        # Rows are linked to their parents in one statement, in no particular order, so a row without a
+        # region may read its province from a chain not yet linked: the check that a child shares its
+        # parent's province waits until every imported row without a region has its province again.
+        "SET CONSTRAINTS fk_organizations_province_parent DEFERRED",
         # A move counts as a change; a new row getting its first parent does not.
         """UPDATE organizations o SET parent_id = p.id, version = o.version + (o.parent_id IS NOT NULL)::int
            FROM import_rows r LEFT JOIN organizations p ON p.code = r.parent_code
            WHERE o.code = r.code AND o.parent_id IS DISTINCT FROM p.id""",
+        # The province trigger walks the now complete chain (migration 0009_province_shard_key).
+        """UPDATE organizations o SET province = o.province
+           FROM import_rows r WHERE o.code = r.code AND o.region_id IS NULL""",
+        "SET CONSTRAINTS fk_organizations_province_parent IMMEDIATE",
     ],
     "routes": [
         """DELETE FROM route_stops s USING routes t, import_rows r

@@ -141,14 +141,25 @@ def repair_geometry(session: Session, wkb_hex: str) -> Repair:
 
 REFERENCES = text("""
     SELECT (SELECT id FROM regions WHERE adcode = :adcode) AS region_id,
-           (SELECT id FROM organizations WHERE code = CAST(:org_code AS text)) AS org_id
+           o.id AS org_id, o.province AS org_province
+    FROM (SELECT 1) one LEFT JOIN organizations o ON o.code = CAST(:org_code AS text)
 """)
 
 
-def resolve_references(session: Session, adcode: str, org_code: str | None) -> tuple[int | None, int | None]:
-    """Return the ids of the region adcode and of the organization org_code (None when unknown)."""
-    row = session.execute(REFERENCES, {"adcode": adcode, "org_code": org_code}).one()
-    return row.region_id, row.org_id
+@dataclass(frozen=True)
+class References:
+    """The ids a zone's adcode and org_code name (None when unknown), and that organization's province."""
+
+    region_id: int | None
+    org_id: int | None
+    org_province: str | None
+
+
+def resolve_references(session: Session, adcode: str, org_code: str | None) -> References:
+    """Return the ids of region adcode and organization org_code, and that organization's province."""
+    return References(
+        **session.execute(REFERENCES, {"adcode": adcode, "org_code": org_code}).mappings().one()
+    )
 
 
 INSERT_ZONE = text("""

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..auth import Scope, audit, check_geometry, deny_write
 from ..coverage.queries import stale_regions
 from ..errors import ApiError, Conflict, InvalidBody, NotFound
+from ..regions.province import province_of
 from ..transfer.layers import get_layer
 from ..transfer.readers import RawRow
 from ..transfer.validate import check_rows
@@ -111,15 +112,25 @@ def _geometry(session: Session, wkb: str, repair: bool) -> tuple[str, dict[str, 
 
 
 def _references(session: Session, values: dict[str, Any]) -> dict[str, Any]:
-    region_id, org_id = queries.resolve_references(session, values["adcode"], values["org_code"])
+    found = queries.resolve_references(session, values["adcode"], values["org_code"])
     errors = []
-    if region_id is None:
+    if found.region_id is None:
         errors.append({"param": "adcode", "message": f"no region has adcode {values['adcode']}"})
-    if values["org_code"] is not None and org_id is None:
+    if values["org_code"] is not None and found.org_id is None:
         errors.append({"param": "org_code", "message": f"no organization has code {values['org_code']}"})
+    elif found.org_province not in (None, province_of(values["adcode"])):
+        # fk_zones_province_org: a zone and its organization share a province (the shard key).
+        errors.append(
+            {
+                "param": "org_code",
+                "message": f"organization {values['org_code']} is in province {found.org_province}, "
+                f"zone {values['code']} in {province_of(values['adcode'])}: a zone's organization "
+                "must be in the zone's province",
+            }
+        )
     if errors:
         raise InvalidBody(errors[0]["message"], errors=errors)
-    return {**values, "region_id": region_id, "org_id": org_id}
+    return {**values, "region_id": found.region_id, "org_id": found.org_id}
 
 
 def _write(session: Session, statement, values: dict[str, Any]) -> int | None:
