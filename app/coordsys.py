@@ -211,6 +211,9 @@ def convert(lon: ArrayLike, lat: ArrayLike, src: str, dst: str) -> Result:
     src_c = parse_coordsys(src)
     dst_c = parse_coordsys(dst)
     if src_c == dst_c:
+        if isinstance(lon, float) and isinstance(lat, float):
+            # One point, nothing to convert (a WGS84 search): no arrays to build.
+            return lon, lat
         lon_a, lat_a, scalar = _as_arrays(lon, lat)
         return _result(lon_a.copy(), lat_a.copy(), scalar)
     return _CONVERTERS[(src_c, dst_c)](lon, lat)

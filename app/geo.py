@@ -141,6 +141,9 @@ def parse_bbox(args: Mapping[str, str], name: str = "bbox", *, crs: str | None =
 
 def ewkt(geom: BaseGeometry) -> str:
     """Return geom as EWKT in EPSG:4326, ready for CAST(:p AS geometry)."""
+    if isinstance(geom, Point) and not geom.is_empty and not geom.has_z:
+        # Search origins: repr() gives each coordinate exactly, without a round trip through GEOS's writer.
+        return f"SRID={SRID_WGS84};POINT({geom.x!r} {geom.y!r})"
     return f"SRID={SRID_WGS84};{geom.wkt}"
 
 

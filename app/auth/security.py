@@ -136,9 +136,11 @@ def init_app(app: Flask) -> None:
             csp = without_nonce[key]
         else:
             csp = policy(nonce, map_page, img_extra)
-        headers.setdefault("Content-Security-Policy", csp)
-        for name, value in STATIC_HEADERS:
-            headers.setdefault(name, value)
+        # One pass over the names already set (a missing name makes werkzeug's setdefault raise and catch).
+        present = {name.lower() for name, _ in headers.items()}
+        for name, value in (("Content-Security-Policy", csp), *STATIC_HEADERS):
+            if name.lower() not in present:
+                headers.add(name, value)
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if "hongtu_identity" in g and current_user().authenticated:

@@ -1,0 +1,22 @@
+"""The app's request class: query parameters read the way werkzeug's do, without raising for absent names."""
+
+from __future__ import annotations
+
+from app import QueryArgs
+
+
+def test_query_args_answer_like_werkzeugs():
+    args = QueryArgs([("k", "10"), ("category", "museum"), ("category", "monument"), ("bad", "x")])
+    assert args.get("k") == "10"
+    assert args.get("k", type=int) == 10
+    assert args.get("absent") is None and args.get("absent", "d") == "d"
+    assert args.get("bad", -1, type=int) == -1
+    assert args.getlist("category") == ["museum", "monument"]
+
+
+def test_requests_use_them(app):
+    with app.test_request_context("/api/v1/sites/nearby?lon=1&lon=2"):
+        from flask import request
+
+        assert isinstance(request.args, QueryArgs)
+        assert request.args.getlist("lon") == ["1", "2"] and request.args.get("lat") is None

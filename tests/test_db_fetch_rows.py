@@ -1,0 +1,53 @@
+"""fetch_rows: our hottest reads on the driver's cursor, with the same answers, errors and observability."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
+
+from app.db import driver_sql, fetch_rows
+
+STATEMENT = text("""
+    SELECT n, n * :factor AS scaled, '100%' AS literal, ARRAY['甲', :tag] AS tags
+    FROM generate_series(1, 3) AS n ORDER BY n
+""")
+
+
+def test_rows_and_names_equal_what_session_execute_gives(session):
+    params = {"factor": 2.5, "tag": "乙"}
+    names, rows = fetch_rows(session, STATEMENT, params)
+    result = session.execute(STATEMENT, params)
+    assert names == list(result.keys()) == ["n", "scaled", "literal", "tags"]
+    assert rows == [tuple(r) for r in result] == [(n, n * 2.5, "100%", ["甲", "乙"]) for n in (1, 2, 3)]
+
+
+def test_percent_signs_in_our_sql_reach_the_server_as_written():
+    assert "'100%%'" in driver_sql(STATEMENT) and "%(factor)s" in driver_sql(STATEMENT)
+
+
+def test_listeners_on_the_engine_still_see_the_statement(session, engine):
+    # The slow-query log and the benchmark's capture listen to the engine; they must not go blind.
+    seen = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        seen.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        names, rows = fetch_rows(session, STATEMENT, {"factor": 1, "tag": "丙"})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    # (the test session opens a savepoint first)
+    assert [statement for statement, _ in seen if "SAVEPOINT" not in statement] == [driver_sql(STATEMENT)]
+    assert seen[-1][1] == {"factor": 1, "tag": "丙"}
+    assert rows[-1] == (3, 3, "100%", ["甲", "丙"])
+
+
+def test_a_database_error_is_raised_as_sqlalchemys_and_the_session_recovers(session):
+    session.commit()
+    with pytest.raises(DBAPIError) as caught:
+        fetch_rows(session, text("SELECT 1 / CAST(:zero AS int)"), {"zero": 0})
+    assert "division by zero" in str(caught.value.orig)
+    session.rollback()
+    assert fetch_rows(session, text("SELECT CAST(:x AS int) + 1"), {"x": 41}) == (["?column?"], [(42,)])
