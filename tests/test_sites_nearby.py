@@ -237,3 +237,61 @@ def test_open_at_filter_is_served_by_an_opening_hours_index(session):
     )
     assert "ix_heritage_sites_open_hours" in plan or "ix_heritage_sites_open_minutes" in plan, plan
     assert "Seq Scan" not in plan, plan
+
+
+def _python_items(session, query: dict, filters: SiteFilters, geojson: bool) -> list[dict]:
+    """The answer's elements as the Python path (rows, summary_properties) shapes them."""
+    from app.sites.routes import summary_properties
+
+    rows = nearby_sites(
+        session,
+        Point(query["lon"], query["lat"]),
+        filters,
+        k=query.get("k"),
+        radius_m=query.get("radius_m"),
+        limit=query.get("limit", 100),
+    )
+    if geojson:
+        return [
+            {"type": "Feature", "id": r.id, "geometry": r.geometry, "properties": summary_properties(r)}
+            for r in rows
+        ]
+    return [
+        {**summary_properties(r), "lon": r.geometry["coordinates"][0], "lat": r.geometry["coordinates"][1]}
+        for r in rows
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["json", "geojson"])
+@pytest.mark.parametrize(
+    "query, filters",
+    [
+        ({"k": 10}, SiteFilters()),
+        ({"k": 3, "category": "memorial_hall"}, SiteFilters(categories=("memorial_hall",))),
+        ({"radius_m": 2100.0, "limit": 2}, SiteFilters()),
+        ({"k": 5, "radius_m": 1800.0}, SiteFilters()),
+        ({"k": 2, "q": "古田"}, SiteFilters(q="古田")),
+    ],
+)
+@pytest.mark.usefixtures("guide")
+def test_wgs84_answers_assembled_in_postgis_equal_the_python_shaping(client, session, fmt, query, filters):
+    # WGS84 nearby answers are built as JSON text in PostGIS; other coordinate systems go through Python.
+    # Both must give the same elements, keys in the same order, numbers to the same precision.
+    query = {"lon": 119.005, "lat": 26.005, **query}
+    args = "&".join(f"{k}={v}" for k, v in query.items() if k not in ("category", "q"))
+    args += "".join(f"&{k}={query[k]}" for k in ("category", "q") if k in query)
+    response = client.get(f"/api/v1/sites/nearby?{args}&format={fmt}")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    elements = body["features" if fmt == "geojson" else "items"]
+    expected = _python_items(session, query, filters, fmt == "geojson")
+    assert expected, "the case finds nothing, so it compares nothing"
+    assert [list(e) for e in elements] == [list(e) for e in expected]
+    for got, want in zip(elements, expected, strict=True):
+        if fmt == "geojson":
+            got, want = {**got, **got.pop("properties")}, {**want, **want.pop("properties")}
+        assert got.pop("distance_m") == pytest.approx(want.pop("distance_m"), abs=0.051)
+        assert got == want
+    assert body["returned"] == len(expected)
+    assert body["coordsys"] == "wgs84"
+    assert response.mimetype == ("application/geo+json" if fmt == "geojson" else "application/json")
