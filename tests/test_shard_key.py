@@ -214,6 +214,16 @@ def test_the_api_refuses_an_organization_under_a_parent_of_another_province(
     assert "parent's province" in _problem(response, 409, "parent_code")
 
 
+def test_an_organization_with_zones_or_children_keeps_its_province(client, admin_headers, two_provinces):
+    # BJ-C has a zone, FJ-C a child: moving either to the other province would strand them.
+    moves = [("BJ-C", "350100", "adcode", "grid zones"), ("FJ-C", "110100", "parent_code", "children")]
+    for code, adcode, param, words in moves:
+        response = client.patch(
+            f"/api/v1/organizations/{code}?version=1", json={"adcode": adcode}, headers=admin_headers
+        )
+        assert words in _problem(response, 409, param)
+
+
 def test_an_imported_chain_without_regions_settles_in_its_roots_province(
     session, client, admin_headers, two_provinces
 ):
