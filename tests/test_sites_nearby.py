@@ -98,6 +98,24 @@ def test_radius_search_returns_exactly_the_sites_within_it(session, random_sites
     assert [s.distance_m for s in found] == sorted(s.distance_m for s in found)
 
 
+RADIUS_BRUTE_FORCE = text("""
+    SELECT code FROM heritage_sites
+    WHERE ST_Distance(geom::geography, ST_GeogFromText(:origin)) <= :radius
+    ORDER BY ST_Distance(geom::geography, ST_GeogFromText(:origin)), id
+    LIMIT :limit
+""")
+
+
+@pytest.mark.parametrize("limit", [1, 7, 40])
+def test_a_radius_search_cut_at_its_limit_keeps_the_nearest_within_it(session, random_sites, limit):
+    # A radius search stops at limit; the sites it keeps must be the nearest ones within the radius.
+    for lon, lat in ORIGINS[:3]:
+        found = nearby_sites(session, Point(lon, lat), k=None, radius_m=60_000, limit=limit)
+        params = {"origin": f"POINT({lon} {lat})", "radius": 60_000, "limit": limit}
+        assert [s.code for s in found] == list(session.execute(RADIUS_BRUTE_FORCE, params).scalars())
+        assert len(found) == limit
+
+
 def test_distances_match_pyproj_geod(session, random_sites):
     origin = Point(12.0, 60.0)
     for site in nearby_sites(session, origin, k=20):

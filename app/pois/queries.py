@@ -67,7 +67,10 @@ def pois_near(
     radius_m: float | None = 1000.0,
     limit: int = 50,
 ) -> list[PoiRow]:
-    """Return POIs nearest origin (EPSG:4326): the k nearest, or up to limit within radius_m metres."""
+    """Return POIs nearest origin (EPSG:4326): the k nearest, or up to limit within radius_m metres.
+
+    Both are served by the KNN walk: up to limit within radius_m are the limit nearest within it.
+    """
     rows = nearest_rows(
         session,
         TABLE,
@@ -76,7 +79,6 @@ def pois_near(
         origin,
         limit=k if k is not None else limit,
         max_m=radius_m,
-        knn=k is not None,
     )
     return [PoiRow(**row) for row in rows]
 

@@ -209,7 +209,9 @@ def nearby_sites(
     """Return the k sites nearest origin (EPSG:4326) on the spheroid, or all within radius_m metres.
 
     With both, the k nearest within radius_m.  Without k, up to limit sites within radius_m, nearest
-    first.  Exact: the result equals a brute-force ranking by ST_Distance(geography) over all rows.
+    first: the same as the limit nearest within radius_m, so it is served by the KNN walk too and a
+    dense city centre never has every site within reach ranked.  Exact: the result equals a brute-force
+    ranking by ST_Distance(geography) over all rows.
     """
     rows = nearest_rows(
         session,
@@ -220,7 +222,6 @@ def nearby_sites(
         limit=k if k is not None else limit,
         skip=skip,
         max_m=radius_m,
-        knn=k is not None,
     )
     return [SiteSummary(**row) for row in rows]
 
@@ -249,7 +250,6 @@ def nearby_sites_json(
         origin,
         limit=k if k is not None else limit,
         max_m=radius_m,
-        knn=k is not None,
     )
 
 
