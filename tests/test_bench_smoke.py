@@ -138,3 +138,25 @@ def test_python_load_generator_counts_requests_and_failures():
     # Every other request asks for a path the server does not have.
     assert 0 < result["non2xx"] < result["requests"]
     assert result["errors"] == 0
+
+
+def test_a_run_on_reused_data_keeps_the_generation_figures_of_the_run_it_reuses(tmp_path):
+    generated = {
+        "seed": 1,
+        "peak_rss_mb": 300,
+        "tables": [{"table": "zones", "rows": 5, "seconds": 1, "rows_per_s": 5}],
+    }
+    first = {
+        "scale": "province",
+        "seed": 1,
+        "overrides": {"sites": 10},
+        "generator": generated,
+        "outcomes": [],
+    }
+    write_raw(first, tmp_path)
+    reused = {**first, "generator": None, "reused_data": True}
+    written = json.loads(write_raw(reused, tmp_path).read_text(encoding="utf-8"))
+    assert written["generator"] == generated and written["reused_data"]
+    # Other data (another seed or other overrides) is not the data the figures describe.
+    other = {**reused, "overrides": {"sites": 20}}
+    assert json.loads(write_raw(other, tmp_path).read_text(encoding="utf-8"))["generator"] is None
