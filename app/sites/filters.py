@@ -15,9 +15,15 @@ from .nearest import Condition
 REGION_SQL = "t.region_id = ANY(CAST(:region_ids AS integer[]))"
 
 
-# ILIKE over the three texts uses the trigram GIN indexes; <% (word similarity) adds typo tolerance.
-KEYWORD_SQL = r"""t.name ILIKE :q_like ESCAPE '\' OR t.address ILIKE :q_like ESCAPE '\'
-    OR t.intro ILIKE :q_like ESCAPE '\' OR :q <% t.name"""
+# A substring of name, address or intro, or a name within typo distance (word similarity, %>). The first
+# conjunct is what the indexes serve: the GIN index on each site's stored bigrams finds the rows holding
+# every bigram of the keyword (a two-character Chinese keyword holds no trigram, so the trigram indexes
+# cannot), the trigram index on name the similar names. The second keeps the rows where the keyword
+# really occurs. %> is written the way the index serves it, so the planner drops the first conjunct from
+# the per-row filter.
+KEYWORD_SQL = r"""(t.search_bigrams @> text_bigrams(:q) OR t.name %> :q)
+    AND (t.name ILIKE :q_like ESCAPE '\' OR t.address ILIKE :q_like ESCAPE '\'
+         OR t.intro ILIKE :q_like ESCAPE '\' OR t.name %> :q)"""
 
 # Rank for keyword searches: an exact substring in the name first, then name and address similarity.
 KEYWORD_RANK_SQL = r"""(CASE WHEN t.name ILIKE :q_like ESCAPE '\' THEN 1.0 ELSE 0.0 END

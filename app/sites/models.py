@@ -69,4 +69,8 @@ class HeritageSite(Base):
         Computed("hongtu_open_hours(hongtu_week_minutes(opening_hours))", persisted=True),
         nullable=True,
     )
+    # Derived by PostgreSQL (migration 0010): the texts' character pairs, GIN-indexed for keyword search.
+    search_bigrams = mapped_column(
+        ARRAY(Text), Computed("text_bigrams(name, address, intro)", persisted=True), nullable=True
+    )
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
