@@ -143,6 +143,40 @@ def _nearby_path(ctx: BenchContext, i: int) -> str:
     return f"/api/v1/sites/nearby?lon={lon:.6f}&lat={lat:.6f}&k=10"
 
 
+# The commonest kind of search: two characters, here the first two of the first site's name (a district's
+# name in generated data, so one district's share of the sites matches).
+FIRST_NAME_PAIR = text("SELECT left(name, 2) FROM heritage_sites ORDER BY id LIMIT 1")
+# The same first page without the bigram pass: what the trigram indexes alone can do with the keyword.
+TRIGRAM_ONLY_PAGE = r"""SELECT t.id FROM heritage_sites t
+    WHERE t.name ILIKE :q_like ESCAPE '\' OR t.address ILIKE :q_like ESCAPE '\'
+       OR t.intro ILIKE :q_like ESCAPE '\' OR :q <% t.name
+    ORDER BY {rank} DESC, t.id LIMIT 20"""
+
+
+@scenario("search-keyword", "no target (reported)")
+def search_keyword(ctx: BenchContext, outcome: Outcome) -> None:
+    """A two-character keyword by relevance: the count and the first page, as the list route runs them."""
+    search_sites = attr("app.sites.queries", "search_sites")
+    count_sites = attr("app.sites.queries", "count_sites")
+    filters_module = importlib.import_module("app.sites.filters")
+    q = ctx.session.execute(FIRST_NAME_PAIR).scalar_one()
+    filters = filters_module.SiteFilters(q=q)
+    counts = []
+
+    def call(i: int) -> list:
+        count = count_sites(ctx.session, filters)
+        counts[:] = [count]
+        return search_sites(ctx.session, filters, sort="relevance", limit=20, few=not count.is_estimate)
+
+    outcome.stats = ctx.measure_heavy(call)
+    params = {"q": q, "q_like": filters_module.like_pattern(q)}
+    plain = attr("app.db", "driver_sql")(text(TRIGRAM_ONLY_PAGE.format(rank=filters_module.KEYWORD_RANK_SQL)))
+    raw = ctx.raw_connection()
+    outcome.reference = "the same first page by the trigram indexes alone, bare psycopg2"
+    outcome.reference_stats = ctx.measure_heavy(lambda i: run_direct(raw, [(plain, params)]))
+    outcome.notes.update(keyword=q, count=counts[0].total, count_is_estimate=counts[0].is_estimate)
+
+
 @scenario("nearby-http", "1 warm worker: p50 < 5 ms, p99 < 15 ms", group="http")
 def nearby_http(ctx: BenchContext, outcome: Outcome) -> None:
     _http(ctx, outcome, lambda i: _nearby_path(ctx, i))
