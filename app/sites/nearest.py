@@ -5,13 +5,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from shapely.geometry import Point
-from sqlalchemy import TextClause, text
+from sqlalchemy import RowMapping, TextClause, text
 from sqlalchemy.orm import Session
 
-from ..db import fetch_rows
 from ..geo import ewkt
 from .tablesql import Condition, count_capped, where
 
@@ -49,29 +47,6 @@ def nearest_statement(table: str, columns: str, filters: str) -> TextClause:
     return text(_template().format(table=table, columns=columns, filters=filters))
 
 
-def _nearest(
-    session: Session,
-    table: str,
-    columns: str,
-    conditions: Sequence[Condition],
-    origin: Point,
-    *,
-    limit: int,
-    skip: int,
-    max_m: float | None,
-    knn: bool,
-) -> tuple[TextClause, dict[str, Any]]:
-    """Return the statement and parameters of a nearest search (see nearest_rows)."""
-    if not knn and max_m is None:
-        raise ValueError("a radius search needs max_m")
-    filters, params = where(conditions)
-    params.update(origin=ewkt(origin), use_knn=knn, k=skip + limit, max_m=max_m, skip=skip)
-    statement = nearest_statement(table, columns, filters)
-    if knn and conditions and count_capped(session, table, conditions, FEW_MATCHES + 1) <= FEW_MATCHES:
-        statement = _few_statement(table, columns, filters)
-    return statement, params
-
-
 def nearest_rows(
     session: Session,
     table: str,
@@ -83,46 +58,17 @@ def nearest_rows(
     skip: int = 0,
     max_m: float | None = None,
     knn: bool = True,
-) -> list[dict[str, Any]]:
+) -> list[RowMapping]:
     """Return rows skip+1..skip+limit of table by spheroid distance in metres from origin (EPSG:4326).
 
     With knn the candidates come from the GiST KNN walk (optionally capped at max_m metres); without
     it, every row within max_m metres is ranked, so max_m is then required.
     """
-    statement, params = _nearest(
-        session, table, columns, conditions, origin, limit=limit, skip=skip, max_m=max_m, knn=knn
-    )
-    names, rows = fetch_rows(session, statement, params)
-    return [dict(zip(names, row, strict=True)) for row in rows]
-
-
-@functools.cache
-def _json_array_statement(statement: TextClause) -> TextClause:
-    # The inner search yields t.id, item and distance_m in order; json_agg keeps that order.
-    return text(
-        "SELECT coalesce(json_agg(s.item ORDER BY s.distance_m, s.id), '[]'::json)::text, count(*)"
-        f" FROM ({statement.text}) AS s"
-    )
-
-
-def nearest_json(
-    session: Session,
-    table: str,
-    item: str,
-    conditions: Sequence[Condition],
-    origin: Point,
-    *,
-    limit: int,
-    max_m: float | None = None,
-    knn: bool = True,
-) -> tuple[str, int]:
-    """Return the rows nearest_rows would give as the JSON text of an array, and its length.
-
-    item is our SQL building one JSON value from t (it may use :origin); PostGIS assembles the array,
-    so the answer goes to the client as text without ever becoming Python objects.
-    """
-    statement, params = _nearest(
-        session, table, f"t.id, {item} AS item", conditions, origin, limit=limit, skip=0, max_m=max_m, knn=knn
-    )
-    [(array, count)] = fetch_rows(session, _json_array_statement(statement), params)[1]
-    return array, count
+    if not knn and max_m is None:
+        raise ValueError("a radius search needs max_m")
+    filters, params = where(conditions)
+    params.update(origin=ewkt(origin), use_knn=knn, k=skip + limit, max_m=max_m, skip=skip)
+    statement = nearest_statement(table, columns, filters)
+    if knn and conditions and count_capped(session, table, conditions, FEW_MATCHES + 1) <= FEW_MATCHES:
+        statement = _few_statement(table, columns, filters)
+    return list(session.execute(statement, params).mappings())

@@ -85,19 +85,5 @@ def item_response(row: Any, properties: dict[str, Any], fmt: str, dst: str) -> R
 
 def raw_collection_response(features_json: str, dst: str, meta: dict[str, Any] | None = None) -> Response:
     """Return a GeoJSON FeatureCollection around a features array already serialised by PostGIS."""
-    return _around_array(
-        {"type": "FeatureCollection", "coordsys": dst, **(meta or {})}, "features", features_json
-    )
-
-
-def raw_items_response(items_json: str, dst: str, meta: dict[str, Any] | None = None) -> Response:
-    """Return the JSON list answer ({coordsys, meta, items}) around an items array made by PostGIS."""
-    return _around_array({"coordsys": dst, **(meta or {})}, "items", items_json)
-
-
-def _around_array(head: dict[str, Any], key: str, array_json: str) -> Response:
-    """Return head as a JSON object whose last member, key, is the JSON text array_json."""
-    text = json.dumps(head, ensure_ascii=False)
-    sep = ", " if head else ""
-    mimetype = GEOJSON_MEDIA if key == "features" else "application/json"
-    return Response(f'{text[:-1]}{sep}"{key}": {array_json}}}', mimetype=mimetype)
+    head = json.dumps({"type": "FeatureCollection", "coordsys": dst, **(meta or {})}, ensure_ascii=False)
+    return Response(f'{head[:-1]}, "features": {features_json}}}', mimetype=GEOJSON_MEDIA)

@@ -14,7 +14,7 @@ from ..errors import NotFound
 from ..geo import ewkt
 from ..vocab import SITE_CATEGORIES, SITE_LEVELS
 from .filters import KEYWORD_RANK_SQL, SiteFilters, like_pattern
-from .nearest import nearest_json, nearest_rows
+from .nearest import nearest_rows
 from .tablesql import Count, count_rows, select_page, select_page_features
 
 log = logging.getLogger(__name__)
@@ -39,19 +39,14 @@ def label_sql(column: str, labels: dict[str, str]) -> str:
     return f"CASE {column} {quoted} END"
 
 
-# The same properties as the routes' summary_properties, assembled in PostGIS for answers passed through
-# as text: GeoJSON Features for large pages, and items (lon/lat beside them) for WGS84 nearby searches.
-SUMMARY_PROPERTIES = f"""'id', t.id, 'code', t.code, 'name', t.name,
+# The same properties as the routes' summary_properties, assembled in PostGIS for large GeoJSON pages.
+SUMMARY_FEATURE = f"""json_build_object('type', 'Feature', 'id', t.id,
+    'geometry', ST_AsGeoJSON(t.geom, 7)::json,
+    'properties', json_build_object('id', t.id, 'code', t.code, 'name', t.name,
         'category', t.category, 'category_label', {label_sql("t.category", SITE_CATEGORIES)},
         'level', t.level, 'level_label', {label_sql("t.level", SITE_LEVELS)},
         'adcode', (SELECT g.adcode FROM regions g WHERE g.id = t.region_id),
-        'address', t.address, 'tags', t.tags, 'dwell_min', t.dwell_min{{distance}}"""
-SUMMARY_FEATURE = f"""json_build_object('type', 'Feature', 'id', t.id,
-    'geometry', ST_AsGeoJSON(t.geom, 7)::json,
-    'properties', json_build_object({SUMMARY_PROPERTIES}))"""
-SUMMARY_ITEM = f"""json_build_object({SUMMARY_PROPERTIES},
-    'lon', CAST(round(CAST(ST_X(t.geom) AS numeric), 7) AS float8),
-    'lat', CAST(round(CAST(ST_Y(t.geom) AS numeric), 7) AS float8))"""
+        'address', t.address, 'tags', t.tags, 'dwell_min', t.dwell_min{{distance}}))"""
 DISTANCE_PROPERTY = (
     ", 'distance_m', round(CAST(ST_Distance(t.geom::geography, CAST(:origin AS geography)) AS numeric), 1)"
 )
@@ -224,33 +219,6 @@ def nearby_sites(
         max_m=radius_m,
     )
     return [SiteSummary(**row) for row in rows]
-
-
-def nearby_sites_json(
-    session: Session,
-    origin: Point,
-    filters: SiteFilters | None = None,
-    *,
-    k: int | None = 10,
-    radius_m: float | None = None,
-    limit: int = 1000,
-    features: bool = False,
-) -> tuple[str, int]:
-    """Return what nearby_sites finds as the JSON text of an array, and how many it holds.
-
-    Each element is a GeoJSON Feature when features is set, otherwise an item: the listed properties
-    (as the routes' summary_properties gives them) with lon and lat, all in EPSG:4326.
-    """
-    shape = SUMMARY_FEATURE if features else SUMMARY_ITEM
-    return nearest_json(
-        session,
-        TABLE,
-        shape.format(distance=DISTANCE_PROPERTY),
-        (filters or NO_FILTERS).conditions(),
-        origin,
-        limit=k if k is not None else limit,
-        max_m=radius_m,
-    )
 
 
 def count_sites(session: Session, filters: SiteFilters, exact_max: int = 10_000) -> Count:

@@ -15,14 +15,7 @@ from ..pois.routes import poi_properties
 from ..vocab import POI_CATEGORIES, SITE_CATEGORIES, SITE_LEVELS
 from .admin import add_admin_writes
 from .hours import is_open, now_moment
-from .output import (
-    collection_response,
-    convert_geometries,
-    item_response,
-    lon_lat,
-    raw_collection_response,
-    raw_items_response,
-)
+from .output import collection_response, convert_geometries, item_response, lon_lat, raw_collection_response
 from .params import (
     parse_choices,
     parse_format,
@@ -38,7 +31,6 @@ from .queries import (
     count_sites,
     get_site,
     nearby_sites,
-    nearby_sites_json,
     search_sites,
     search_sites_features,
 )
@@ -143,25 +135,11 @@ def nearby():
     k = parse_k(request.args, default=None if radius_m else 10)
     limit = parse_int(request.args, "limit", default=100, lo=1, hi=1000)
     filters = parse_site_filters(request.args, dst)
-    session = get_read_session()
-    if dst == "wgs84":
-        # Nothing to convert: PostGIS assembles the answer and it is passed through as text.
-        found, returned = nearby_sites_json(
-            session, origin, filters, k=k, radius_m=radius_m, limit=limit, features=fmt == "geojson"
-        )
-        respond = raw_collection_response if fmt == "geojson" else raw_items_response
-        return respond(found, dst, _nearby_meta(k, radius_m, limit, returned))
-    rows = nearby_sites(session, origin, filters, k=k, radius_m=radius_m, limit=limit)
-    return collection_response(
-        rows, summary_properties, fmt, dst, _nearby_meta(k, radius_m, limit, len(rows))
-    )
-
-
-def _nearby_meta(k: int | None, radius_m: float | None, limit: int, returned: int) -> dict[str, Any]:
-    meta: dict[str, Any] = {"k": k, "radius_m": radius_m, "returned": returned}
+    rows = nearby_sites(get_read_session(), origin, filters, k=k, radius_m=radius_m, limit=limit)
+    meta = {"k": k, "radius_m": radius_m, "returned": len(rows)}
     if k is None:
-        meta["truncated"] = returned >= limit
-    return meta
+        meta["truncated"] = len(rows) >= limit
+    return collection_response(rows, summary_properties, fmt, dst, meta)
 
 
 def detail_properties(found: SiteInContext, dst: str) -> dict[str, Any]:
