@@ -41,6 +41,7 @@ from .scope import (
     region_subtree_ids,
 )
 from .security import csp_nonce, nonce_html
+from .sessions import CookieSessions
 
 __all__ = [
     "ACCOUNT_ROLES",
@@ -81,6 +82,7 @@ def init_app(app: Flask) -> None:
         # Our defaults replace Flask's own (the session cookie) but never a value set by config/overrides.
         if key not in app.config or app.config[key] == app.default_config.get(key):
             app.config[key] = value
+    app.session_interface = CookieSessions()
     security.init_app(app)
     _audit_module.init_app(app)
     app.jinja_env.globals.update(csrf_token=csrf_token, csp_nonce=csp_nonce)
