@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from app import create_app
 from tests.auth_support import demo_connection, demo_tokens, rolled_back
+from tests.routing_support import next_weekday
 
 ROLES = ("visitor", "member", "org_admin", "super_admin")
 OK = "ok"
@@ -94,7 +95,7 @@ def _centre(code: str, lon: str, lat: str) -> dict[str, Any]:
     return {"code": code, "name": "矩阵测试服务站", "level": "community", "lon": lon, "lat": lat}
 
 
-START_AT = "2026-11-25T08:30:00+08:00"  # a Wednesday morning, when the demo sites open
+START_AT = next_weekday(2, 8, 30).isoformat()  # the next Wednesday morning, when the demo sites open
 ROUTE = {"code": "T-MX-RT", "name": "矩阵测试线路", "stops": [{"site": "{site_in}"}]}
 BOX = "bbox=119.0,25.8,119.6,26.3"
 

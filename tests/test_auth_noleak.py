@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from app import create_app
 from tests.auth_support import demo_connection, demo_tokens
+from tests.routing_support import next_weekday
 
 # Values no public answer may contain, read from the demo itself.
 SENSITIVE_SQL = text("""
@@ -54,7 +55,7 @@ IDS_SQL = text("""
            (SELECT min(id) FROM heritage_sites
             WHERE jsonb_array_length(coalesce(opening_hours -> 'wed', '[]')) > 0) AS open_site
 """)
-WEDNESDAY_10 = "2026-11-25T10:00:00+08:00"
+WEDNESDAY_10 = next_weekday(2, 10).isoformat()  # the next Wednesday, when the demo sites open
 # Routes that serve files from the checkout (vendored libraries, the pages' own scripts), never rows.
 FILE_ROUTES = {"/static/vendor/<package>/<path:path>", "/static/maps/<path:path>"}
 ROLES = ("visitor", "member")
