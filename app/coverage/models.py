@@ -18,6 +18,8 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     func,
+    text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -90,6 +92,12 @@ class CoverageZoneFacts(Base):
     spill = mapped_column(Geometry("MULTIPOLYGON", srid=SRID_WGS84, spatial_index=False))
     spill_m2: Mapped[float] = mapped_column(Float, server_default="0")
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # False until the zone's overlap pairs are stored (migration 0011_coverage_pairs_done).
+    pairs_done: Mapped[bool] = mapped_column(Boolean, server_default=true())
+
+    __table_args__ = (
+        Index("ix_coverage_zone_facts_pairs_todo", "zone_id", postgresql_where=text("NOT pairs_done")),
+    )
 
 
 class CoverageOverlap(Base):

@@ -47,6 +47,20 @@ def _q(name: str) -> TextClause:
 
 
 @dataclass(frozen=True)
+class Share:
+    """One connection's share of a refresh computed side by side: cell or zone ids modulo parts equal part."""
+
+    parts: int = 1
+    part: int = 0
+
+    def params(self) -> dict[str, int]:
+        return {"parts": self.parts, "part": self.part}
+
+
+ALL = Share()
+
+
+@dataclass(frozen=True)
 class RegionRef:
     id: int
     adcode: str
@@ -203,6 +217,22 @@ RECORD_GRID = text("""
 """)
 
 
+STALE_CELLS = text("""
+    SELECT count(*) FROM coverage_cells
+    WHERE province = :province AND region_id = :region_id AND (blind_stale OR reach_stale)
+""")
+
+
+def stale_cells(session: Session, region: RegionRef) -> int:
+    """Return how many of the region's cells wait for a blind or reach recompute."""
+    return session.execute(STALE_CELLS, region.params()).scalar_one()
+
+
+def has_written(session: Session) -> bool:
+    """Return True once the session's transaction has written (other connections cannot see it yet)."""
+    return session.execute(text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")).scalar_one()
+
+
 def has_cells(session: Session, region: RegionRef) -> bool:
     """Return True when the region has been cut into cells already."""
     return session.execute(GRID_OF, region.params()).first() is not None
@@ -229,9 +259,9 @@ def build_cells(session: Session, region: RegionRef, cell_deg: float) -> int:
     return session.execute(RECORD_GRID, {**region.params(), "cell_deg": cell_deg}).scalar_one()
 
 
-def refresh_blind(session: Session, region: RegionRef) -> int:
-    """Recompute the blind part of the region's stale cells; return how many were recomputed."""
-    return session.execute(_q("refresh_blind"), {**region.params(), **_OVERLAY}).rowcount
+def refresh_blind(session: Session, region: RegionRef, share: Share = ALL) -> int:
+    """Recompute the blind part of the region's stale cells (share of them); return how many were."""
+    return session.execute(_q("refresh_blind"), {**region.params(), **_OVERLAY, **share.params()}).rowcount
 
 
 CREATE_DISCS = text("""
@@ -243,7 +273,8 @@ INDEX_DISCS = text("CREATE INDEX ON coverage_discs USING gist (geom); ANALYZE co
 
 
 STALE_REACH_CELLS = text("""
-    SELECT count(*) FROM coverage_cells WHERE province = :province AND region_id = :region_id AND reach_stale
+    SELECT count(*) FROM coverage_cells
+    WHERE province = :province AND region_id = :region_id AND reach_stale AND id % :parts = :part
 """)
 
 
@@ -253,6 +284,7 @@ def prepare_discs(
     overrides: dict[str, float],
     defaults: dict[str, float],
     only_stale: bool = False,
+    share: Share = ALL,
 ) -> None:
     """Fill coverage_discs with the geodesic reach disc of every centre that can reach the cells."""
     session.execute(CREATE_DISCS)
@@ -266,16 +298,17 @@ def prepare_discs(
             "defaults": json.dumps(defaults),
             "max_reach_m": max(max_reach, float(stored_max)),
             "only_stale": only_stale,
+            **share.params(),
         },
     )
     session.execute(INDEX_DISCS)
 
 
-def refresh_reach(session: Session, region: RegionRef, defaults: dict[str, float]) -> int:
-    """Store the default-reach gap of the region's stale cells; return how many were recomputed."""
-    if not session.execute(STALE_REACH_CELLS, region.params()).scalar_one():
+def refresh_reach(session: Session, region: RegionRef, defaults: dict[str, float], share: Share = ALL) -> int:
+    """Store the default-reach gap of the region's stale cells (share of them); return how many were."""
+    if not session.execute(STALE_REACH_CELLS, {**region.params(), **share.params()}).scalar_one():
         return 0
-    prepare_discs(session, region, {}, defaults, only_stale=True)
+    prepare_discs(session, region, {}, defaults, only_stale=True, share=share)
     # MATERIALIZED: the SET list names the gap twice, and an inlined query would compute it twice.
     sql = text(f"""
         WITH g AS MATERIALIZED ({sql_file("reach_gaps")})
@@ -285,7 +318,8 @@ def refresh_reach(session: Session, region: RegionRef, defaults: dict[str, float
         FROM g
         WHERE c.province = :province AND c.id = g.id
     """)
-    return session.execute(sql, {**region.params(), "only_stale": True, **_OVERLAY}).rowcount
+    params = {**region.params(), "only_stale": True, **_OVERLAY, **share.params()}
+    return session.execute(sql, params).rowcount
 
 
 def live_reach_gaps(session: Session, region: RegionRef) -> None:
@@ -293,32 +327,44 @@ def live_reach_gaps(session: Session, region: RegionRef) -> None:
     session.execute(text("DROP TABLE IF EXISTS coverage_live_gaps"))
     session.execute(
         text(f"CREATE TEMP TABLE coverage_live_gaps ON COMMIT DROP AS {sql_file('reach_gaps')}"),
-        {**region.params(), "only_stale": False, **_OVERLAY},
+        {**region.params(), "only_stale": False, **_OVERLAY, **ALL.params()},
     )
 
 
 STALE_ZONES = text("""
     DROP TABLE IF EXISTS coverage_stale_zones;
     CREATE TEMP TABLE coverage_stale_zones ON COMMIT DROP AS
-    SELECT z.id FROM zones z WHERE NOT EXISTS (SELECT 1 FROM coverage_zone_facts f WHERE f.zone_id = z.id);
+    SELECT z.id, z.id % :parts = :part AS mine FROM zones z
+    WHERE NOT EXISTS (SELECT 1 FROM coverage_zone_facts f WHERE f.zone_id = z.id);
     DROP TABLE IF EXISTS coverage_region_pieces;
     CREATE TEMP TABLE coverage_region_pieces ON COMMIT DROP AS
     SELECT g.id AS region_id, ST_Subdivide(g.geom, 256) AS geom
-    FROM regions g WHERE g.id IN (SELECT z.region_id FROM zones z JOIN coverage_stale_zones s ON s.id = z.id);
+    FROM regions g
+    WHERE g.id IN (SELECT z.region_id FROM zones z JOIN coverage_stale_zones s ON s.id = z.id AND s.mine);
     CREATE INDEX ON coverage_region_pieces USING gist (geom);
     ANALYZE coverage_stale_zones;
     ANALYZE coverage_region_pieces;
 """)
 
 
-def refresh_zone_facts(session: Session) -> int:
-    """Compute area, spill and overlap pairs of every stale zone (one without facts); return how many."""
-    session.execute(STALE_ZONES)
-    count = session.execute(text("SELECT count(*) FROM coverage_stale_zones")).scalar_one()
+def refresh_zone_facts(session: Session, share: Share = ALL) -> int:
+    """Compute area and spill of every stale zone (one without facts; share of them); return how many.
+
+    Their overlap pairs are computed next, by refresh_overlap_pairs.
+    """
+    session.execute(STALE_ZONES, share.params())
+    count = session.execute(text("SELECT count(*) FROM coverage_stale_zones WHERE mine")).scalar_one()
     if count:
         session.execute(_q("zone_facts"))
-        session.execute(_q("overlap_pairs"))
     return count
+
+
+def refresh_overlap_pairs(session: Session, share: Share = ALL) -> int:
+    """Store the overlap pairs of every zone whose facts are new (share of them), once all have facts.
+
+    Return how many zones had their pairs computed.
+    """
+    return session.execute(_q("overlap_pairs"), share.params()).rowcount
 
 
 MARK_BLIND = text("SELECT coverage_mark_blind_stale(CAST(:geom AS geometry))")

@@ -11,12 +11,19 @@ import csv
 import io
 import json
 import logging
+import os
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import lru_cache, partial
 from typing import Any
 
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from ..errors import InvalidParameter
 from ..vocab import CENTRE_DEFAULT_REACH_M, CENTRE_LEVELS
@@ -142,18 +149,101 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 
 
 def refresh_region(session: Session, region: RegionRef, *, rebuild: bool = False) -> RefreshStats:
-    """Bring the region's stored pieces up to date: cut cells if needed, recompute only what is stale."""
+    """Bring the region's stored pieces up to date: cut cells if needed, recompute only what is stale.
+
+    A large refresh (the first analysis of a region, or one after a big import) is shared among
+    coverage_workers() connections side by side; see _side_by_side.
+    """
     started = time.perf_counter()
     queries.lock_regions(session, [region.adcode])
-    built = 0
-    if rebuild or not queries.has_cells(session, region):
+    build = rebuild or not queries.has_cells(session, region)
+    built = zones = blind = reach = 0
+    engine = _side_by_side_engine(session, region, build)
+    if engine is not None:
+        built, zones, blind, reach = _side_by_side(engine, region, build, coverage_workers())
+    elif build:
         built = queries.build_cells(session, region, queries.cell_size_deg(session, region))
-    zones = queries.refresh_zone_facts(session)
-    blind = queries.refresh_blind(session, region)
-    reach = queries.refresh_reach(session, region, _defaults())
+    # Whatever is still stale (all of it on one connection; after the side-by-side work, only what an
+    # edit committed meanwhile marked) is computed in the session's own transaction.
+    zones += queries.refresh_zone_facts(session)
+    queries.refresh_overlap_pairs(session)
+    blind += queries.refresh_blind(session, region)
+    reach += queries.refresh_reach(session, region, _defaults())
     stats = RefreshStats(built, blind, reach, zones, (time.perf_counter() - started) * 1000)
     log.info("coverage refresh of %s: %s", region.adcode, stats)
     return stats
+
+
+# Below this many stale cells (and with the cells already cut) a refresh stays on one connection.
+SIDE_BY_SIDE_MIN_CELLS = 200
+
+
+def coverage_workers() -> int:
+    """Connections a large refresh is shared among: HONGTU_COVERAGE_WORKERS, else the CPU count."""
+    return max(1, int(os.environ.get("HONGTU_COVERAGE_WORKERS") or os.cpu_count() or 1))
+
+
+def _side_by_side_engine(session: Session, region: RegionRef, build: bool) -> Engine | None:
+    """Return the engine to share the refresh over, or None when it must stay in the session.
+
+    Other connections see only committed rows, so the work is shared only when the session runs on an
+    engine (not on a caller's connection) and its transaction has written nothing yet.
+    """
+    bind = session.get_bind()
+    if coverage_workers() < 2 or not isinstance(bind, Engine):
+        return None
+    if not build and queries.stale_cells(session, region) < SIDE_BY_SIDE_MIN_CELLS:
+        return None
+    return None if queries.has_written(session) else _share_engine(bind.url)
+
+
+@lru_cache(maxsize=4)
+def _share_engine(url: URL) -> Engine:
+    """Connections for the shares, outside the app's pool.
+
+    Requests that wait for a region's refresh lock hold pooled connections; shares drawing from the same
+    pool could then wait for them while they wait for the lock. A share's connection is opened for the
+    seconds it works, so the cost of opening it does not matter.
+    """
+    return create_engine(url, poolclass=NullPool)
+
+
+def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) -> tuple[int, int, int, int]:
+    """Cut the cells, compute zone facts, overlap pairs, blind parts and reach gaps on `workers` connections.
+
+    Each share commits on its own connection. That is safe because what it stores is a cache that is
+    either right or marked stale: a share that fails leaves its cells and zones stale for the next
+    refresh, and an edit committed meanwhile marks what it touches stale again (triggers). The caller
+    holds the region's refresh lock throughout, so no other refresh of the region runs meanwhile.
+    Return (cells built, zones, blind cells, reach cells).
+    """
+    parts = 2 * workers  # smaller shares even out the uneven ones
+
+    def committed(work: Callable[[Session], int]) -> int:
+        with Session(engine) as own:
+            done = work(own)
+            own.commit()
+            return done
+
+    def shares(n: int, work: Callable[[Session, queries.Share], int]) -> list[Future[int]]:
+        return [pool.submit(committed, partial(work, share=queries.Share(n, k))) for k in range(n)]
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coverage") as pool:
+        cut = pool.submit(committed, partial(_build_cells, region=region)) if build else None
+        facts = shares(parts, queries.refresh_zone_facts)
+        zones = sum(f.result() for f in facts)  # every zone has its facts from here on
+        pairs = shares(parts, queries.refresh_overlap_pairs)
+        built = cut.result() if cut is not None else 0  # the cells exist from here on
+        blind = shares(parts, partial(queries.refresh_blind, region=region))
+        # Fewer reach shares: each builds the reach discs around its cells first.
+        reach = shares(workers, partial(queries.refresh_reach, region=region, defaults=_defaults()))
+        for future in pairs:
+            future.result()
+        return built, zones, sum(f.result() for f in blind), sum(f.result() for f in reach)
+
+
+def _build_cells(session: Session, region: RegionRef) -> int:
+    return queries.build_cells(session, region, queries.cell_size_deg(session, region))
 
 
 def refresh_stale(session: Session) -> dict[str, RefreshStats]:

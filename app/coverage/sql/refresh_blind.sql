@@ -4,11 +4,13 @@
 -- Any zone counts, whatever region it is assigned to: coverage is about the ground, not the books, so the
 -- zones looked up inside coverage_uncovered are not limited to :province (a neighbour's zone may cover
 -- a border cell); the cells are.
+-- :parts and :part split the stale cells among connections that compute them side by side (cell id
+-- modulo :parts equals :part; 1 and 0 take them all).
 -- The cell is left to be merged again (blind_merged). MATERIALIZED: the SET list names the result twice, and an inlined CTE would compute it twice.
 WITH computed AS MATERIALIZED (
     SELECT c.id, coverage_uncovered(c.geom, 'zones', :grid_deg, :clip_vertices) AS blind
     FROM coverage_cells c
-    WHERE c.province = :province AND c.region_id = :region_id AND c.blind_stale
+    WHERE c.province = :province AND c.region_id = :region_id AND c.blind_stale AND c.id % :parts = :part
 )
 UPDATE coverage_cells c
 SET blind = k.blind,

@@ -1,13 +1,16 @@
 -- Stores area (m²) and spill (the part outside the zone's own region, EPSG:4326, with its area in m²)
--- for every zone listed in the temporary table coverage_stale_zones. The region outline is cut into
+-- for every zone listed in the temporary table coverage_stale_zones; its overlap pairs are left to
+-- overlap_pairs.sql (pairs_done false). The region outline is cut into
 -- small pieces first (coverage_region_pieces), so a boundary zone is compared with a few hundred
 -- vertices instead of the whole district outline; a zone inside one piece costs one prepared test.
+-- Only the zones marked mine are computed here (the others are another connection's share).
 -- Facts are global, so two regions refreshed at once may compute the same stale zone: the second
 -- writer skips it, and rows go in zone order so two such writers never wait on each other in a cycle.
-INSERT INTO coverage_zone_facts (zone_id, area_m2, spill, spill_m2)
-SELECT z.id, ST_Area(CAST(z.geom AS geography)), s.spill, COALESCE(ST_Area(CAST(s.spill AS geography)), 0)
+INSERT INTO coverage_zone_facts (zone_id, area_m2, spill, spill_m2, pairs_done)
+SELECT z.id, ST_Area(CAST(z.geom AS geography)), s.spill, COALESCE(ST_Area(CAST(s.spill AS geography)), 0),
+       false
 FROM coverage_stale_zones t
-JOIN zones z ON z.id = t.id
+JOIN zones z ON z.id = t.id AND t.mine
 CROSS JOIN LATERAL (
     SELECT CASE
         WHEN EXISTS (SELECT 1 FROM coverage_region_pieces p
