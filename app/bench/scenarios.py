@@ -23,7 +23,7 @@ from sqlalchemy import text
 from ..config import PROJECT_ROOT
 from .context import BenchContext, capture, run_direct
 from .registry import Outcome, Unavailable, scenario
-from .servers import get, load, peak_rss_mb
+from .servers import BackendMemory, get, load, peak_rss_mb
 
 log = logging.getLogger(__name__)
 
@@ -378,15 +378,25 @@ def coverage_first_run(ctx: BenchContext, outcome: Outcome) -> None:
 
     reports = []
 
-    def forget_and_report(i: int) -> None:
+    def forget() -> None:
+        # Committed, so the report's own transaction starts clean and may share the work among
+        # connections (app.coverage.service._side_by_side), as a first analysis after an import does.
+        session.rollback()
         session.execute(FORGET_COVERAGE)
+        session.commit()
+
+    def report(i: int) -> None:
         reports[:] = [coverage_report(session, ctx.root, with_findings=False)]
 
-    # Each sample forgets what is stored and is rolled back, so each computes the whole region.
-    outcome.stats = ctx.measure_heavy(forget_and_report, reset=session.rollback)
-    peak = _report_notes(ctx, outcome, reports[0])
+    # Each sample starts from nothing stored, so each computes the whole region.
+    forget()
+    with BackendMemory(ctx.engine) as memory:
+        outcome.stats = ctx.measure_heavy(report, reset=forget)
+    _report_notes(ctx, outcome, reports[0])
+    outcome.notes["workers"] = attr("app.coverage.service", "coverage_workers")()
+    outcome.notes["db_backends_peak_mb"] = round(memory.peak_mb, 1)
     _naive_reference(ctx, outcome)
-    _coverage_verdict(ctx, outcome, peak)
+    _coverage_verdict(ctx, outcome, memory.peak_mb)
 
 
 @scenario("coverage-incremental", "one zone edited: < 100 ms")

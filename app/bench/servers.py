@@ -11,10 +11,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
 from ..config import PROJECT_ROOT
 from .stats import Stats
@@ -132,6 +136,57 @@ def peak_rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def _status_kb(pid: int) -> dict[str, int]:
+    """Return the kB figures of /proc/<pid>/status (empty when the process is gone)."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return {}
+    fields = (line.partition(":") for line in lines)
+    return {key: int(value.split()[0]) for key, _, value in fields if value.strip().endswith("kB")}
+
+
+BACKEND_PIDS = text(
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
+
+
+class BackendMemory:
+    """The peak memory of all PostgreSQL backends on one database while a block runs, sampled.
+
+    Each sample adds the backends' private memory (RssAnon) to the largest shared part any of them
+    maps (RssShmem + RssFile: shared buffers and libraries, which every backend maps), so memory the
+    backends share is counted once. `peak_mb` is the largest sample, in MiB.
+    """
+
+    def __init__(self, engine: Engine, period_s: float = 0.05) -> None:
+        self.engine = engine
+        self.period_s = period_s
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="backend-memory", daemon=True)
+
+    def __enter__(self) -> BackendMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        with self.engine.connect() as conn:
+            while not self._stop.is_set():
+                figures = [_status_kb(pid) for pid in conn.execute(BACKEND_PIDS).scalars()]
+                figures = [f for f in figures if f]
+                if figures:
+                    private = sum(f.get("RssAnon", 0) for f in figures)
+                    shared = max(f.get("RssShmem", 0) + f.get("RssFile", 0) for f in figures)
+                    self.peak_mb = max(self.peak_mb, (private + shared) / 1024)
+                conn.rollback()
+                self._stop.wait(self.period_s)
 
 
 def _children(pid: int) -> list[int]:
