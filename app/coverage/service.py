@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -218,12 +219,21 @@ def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) 
     Return (cells built, zones, blind cells, reach cells).
     """
     parts = 2 * workers  # smaller shares even out the uneven ones
+    # One connection per thread for all its shares: a new backend would load PostGIS again each time.
+    local = threading.local()
+    opened: list[Session] = []
 
     def committed(work: Callable[[Session], int]) -> int:
-        with Session(engine) as own:
-            done = work(own)
-            own.commit()
-            return done
+        if not hasattr(local, "session"):
+            local.session = Session(engine)
+            opened.append(local.session)
+        try:
+            done = work(local.session)
+            local.session.commit()
+        except BaseException:
+            local.session.rollback()
+            raise
+        return done
 
     def shares(n: int, work: Callable[[Session, queries.Share], int]) -> list[Future[int]]:
         return [pool.submit(committed, partial(work, share=queries.Share(n, k))) for k in range(n)]
@@ -237,9 +247,14 @@ def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) 
         blind = shares(parts, partial(queries.refresh_blind, region=region))
         # Fewer reach shares: each builds the reach discs around its cells first.
         reach = shares(workers, partial(queries.refresh_reach, region=region, defaults=_defaults()))
-        for future in pairs:
-            future.result()
-        return built, zones, sum(f.result() for f in blind), sum(f.result() for f in reach)
+        try:
+            for future in pairs:
+                future.result()
+            return built, zones, sum(f.result() for f in blind), sum(f.result() for f in reach)
+        finally:
+            pool.shutdown(wait=True)
+            for session in opened:
+                session.close()
 
 
 def _build_cells(session: Session, region: RegionRef) -> int:
