@@ -28,6 +28,41 @@ _DETAIL_SOURCES = {
 }
 
 
+# A piece's centroid and, as suggested owners, the three nearest active organizations (blind) or the
+# three nearest service centres (reach gap), with geodesic distances in metres to the piece's closest
+# point. <-> picks five candidates through the GiST index; the closest point is found in the plane
+# (one pass over the piece) and only the distance between the two points is geodesic. The argument is
+# piece_kind, not kind: organizations has a column called kind, which would win inside the body.
+PIECE_DETAIL = """
+    CREATE OR REPLACE FUNCTION coverage_piece_detail(piece_kind text, piece geometry) RETURNS jsonb
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT jsonb_build_object(
+        'centroid', jsonb_build_array(round(CAST(ST_X(ST_Centroid(piece)) AS numeric), 7),
+                                      round(CAST(ST_Y(ST_Centroid(piece)) AS numeric), 7)),
+        CASE WHEN piece_kind = 'blind' THEN 'suggested_orgs' ELSE 'nearest_centres' END,
+        COALESCE((
+            SELECT jsonb_agg(jsonb_build_object('id', c.id, 'code', c.code, 'name', c.name,
+                                                'distance_m', round(CAST(c.distance_m AS numeric), 1))
+                             ORDER BY c.distance_m)
+            FROM (
+                SELECT k.id, k.code, k.name,
+                       CASE WHEN ST_Intersects(k.geom, piece) THEN 0
+                            ELSE ST_Distance(CAST(k.geom AS geography),
+                                             CAST(ST_ClosestPoint(piece, k.geom) AS geography))
+                       END AS distance_m
+                FROM (
+                    (SELECT o.id, o.code, o.name, o.geom FROM organizations o
+                     WHERE piece_kind = 'blind' AND o.active AND o.geom IS NOT NULL
+                     ORDER BY o.geom <-> piece LIMIT 5)
+                    UNION ALL
+                    (SELECT sc.id, sc.code, sc.name, sc.geom FROM service_centres sc
+                     WHERE piece_kind = 'reach_gap' ORDER BY sc.geom <-> piece LIMIT 5)
+                ) k
+                ORDER BY distance_m LIMIT 3
+            ) c), '[]'::jsonb))
+    $$"""
+
+
 # coverage_uncovered as 0003_coverage made it, except that a GEOS topology error (seen on valid but
 # nearly coincident edges, or on an invalid polygon written around the checks, by psql say) no longer
 # aborts the whole analysis: the cell is computed again from the polygons made valid, with snap-rounding
@@ -119,39 +154,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_coverage_merged_pieces_region_kind", "coverage_merged_pieces", ["region_id", "kind"])
 
-    # A piece's centroid and, as suggested owners, the three nearest active organizations (blind) or the
-    # three nearest service centres (reach gap), with geodesic distances in metres to the piece's closest
-    # point. <-> picks five candidates through the GiST index; the closest point is found in the plane
-    # (one pass over the piece) and only the distance between the two points is geodesic. The argument is
-    # piece_kind, not kind: organizations has a column called kind, which would win inside the body.
-    op.execute("""
-        CREATE FUNCTION coverage_piece_detail(piece_kind text, piece geometry) RETURNS jsonb
-        LANGUAGE sql STABLE PARALLEL SAFE AS $$
-        SELECT jsonb_build_object(
-            'centroid', jsonb_build_array(round(CAST(ST_X(ST_Centroid(piece)) AS numeric), 7),
-                                          round(CAST(ST_Y(ST_Centroid(piece)) AS numeric), 7)),
-            CASE WHEN piece_kind = 'blind' THEN 'suggested_orgs' ELSE 'nearest_centres' END,
-            COALESCE((
-                SELECT jsonb_agg(jsonb_build_object('id', c.id, 'code', c.code, 'name', c.name,
-                                                    'distance_m', round(CAST(c.distance_m AS numeric), 1))
-                                 ORDER BY c.distance_m)
-                FROM (
-                    SELECT k.id, k.code, k.name,
-                           CASE WHEN ST_Intersects(k.geom, piece) THEN 0
-                                ELSE ST_Distance(CAST(k.geom AS geography),
-                                                 CAST(ST_ClosestPoint(piece, k.geom) AS geography))
-                           END AS distance_m
-                    FROM (
-                        (SELECT o.id, o.code, o.name, o.geom FROM organizations o
-                         WHERE piece_kind = 'blind' AND o.active AND o.geom IS NOT NULL
-                         ORDER BY o.geom <-> piece LIMIT 5)
-                        UNION ALL
-                        (SELECT sc.id, sc.code, sc.name, sc.geom FROM service_centres sc
-                         WHERE piece_kind = 'reach_gap' ORDER BY sc.geom <-> piece LIMIT 5)
-                    ) k
-                    ORDER BY distance_m LIMIT 3
-                ) c), '[]'::jsonb))
-        $$""")
+    op.execute(PIECE_DETAIL)
 
     for table, (kind, columns) in _DETAIL_SOURCES.items():
         op.execute(f"""
