@@ -10,7 +10,7 @@ from flask import Flask, Request
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db, errors
+from . import db, errors, jsonio
 from .config import Config
 
 # Each domain package exposes a blueprint `bp` in its routes module; new domains add one line here.
@@ -55,8 +55,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.request_class = HongtuRequest
     app.config.from_object(Config())
     app.config.update(overrides or {})
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    jsonio.init_app(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db.init_app(app)
     errors.init_app(app)
