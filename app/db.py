@@ -131,20 +131,51 @@ def fetch_rows(
     """Return the column names and row tuples of statement, run on the session's connection.
 
     For the hottest reads: the statement is compiled once and sent on the driver's cursor, with none of
-    the result machinery a session.execute() builds per call.  When something listens to the engine's
-    statements (the slow-query log, the benchmark's capture) it goes through SQLAlchemy so they see it.
+    the result machinery a session.execute() builds per call.  A session on an engine that has begun
+    nothing yet does not begin for it: the statement runs on a pooled autocommit connection borrowed for
+    it alone (the read sessions' case), which skips the session's transaction bookkeeping.  When something
+    listens to the engine's statements (the slow-query log, the benchmark's capture) it goes through
+    SQLAlchemy so they see it.
     """
-    conn = session.connection()
     sql = driver_sql(statement)
-    if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and not session.in_transaction() and not _listened(bind):
+        found = _fetch_borrowed(bind, sql, params)
+        if found is not None:
+            return found
+    conn = session.connection()
+    if _listened(conn):
         result = conn.exec_driver_sql(sql, dict(params))
         return list(result.keys()), [tuple(row) for row in result]
-    dbapi_connection = conn.connection.dbapi_connection
+    return _fetch(conn.dialect, conn.connection.dbapi_connection, conn, sql, params)
+
+
+def _listened(target: Engine | Connection) -> bool:
+    return bool(target.dispatch.before_cursor_execute or target.dispatch.after_cursor_execute)
+
+
+def _fetch_borrowed(
+    engine: Engine, sql: str, params: Mapping[str, Any]
+) -> tuple[list[str], list[tuple]] | None:
+    """Run sql on a pooled connection of engine if it is in autocommit; None when it is not."""
+    pooled = engine.raw_connection()
+    try:
+        if not pooled.dbapi_connection.autocommit:
+            return None  # a SELECT would open a transaction the pool then has to roll back
+        return _fetch(engine.dialect, pooled.dbapi_connection, pooled, sql, params)
+    finally:
+        pooled.close()
+
+
+def _fetch(
+    dialect: Any, dbapi_connection: Any, owner: Any, sql: str, params: Mapping[str, Any]
+) -> tuple[list[str], list[tuple]]:
+    """Run sql on dbapi_connection: driver errors raised as SQLAlchemy's, a lost connection invalidated."""
     try:
         with dbapi_connection.cursor() as cursor:
             cursor.execute(sql, params)
             return [d.name for d in cursor.description], cursor.fetchall()
     except psycopg2.Error as err:
-        if conn.dialect.is_disconnect(err, dbapi_connection, None):
-            conn.invalidate(err)
+        if dialect.is_disconnect(err, dbapi_connection, None):
+            owner.invalidate(err)
         raise DBAPIError.instance(sql, params, err, psycopg2.Error) from err

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
-from app.db import driver_sql, fetch_rows
+from app.db import driver_sql, fetch_rows, make_engine
 
 STATEMENT = text("""
     SELECT n, n * :factor AS scaled, '100%' AS literal, ARRAY['甲', :tag] AS tags
@@ -51,3 +52,37 @@ def test_a_database_error_is_raised_as_sqlalchemys_and_the_session_recovers(sess
     assert "division by zero" in str(caught.value.orig)
     session.rollback()
     assert fetch_rows(session, text("SELECT CAST(:x AS int) + 1"), {"x": 41}) == (["?column?"], [(42,)])
+
+
+def test_a_read_session_that_has_begun_nothing_borrows_a_pooled_autocommit_connection(database_url):
+    engine = make_engine(database_url, read_only=True)
+    try:
+        with Session(engine) as session:
+            names, rows = fetch_rows(session, STATEMENT, {"factor": 2, "tag": "丁"})
+            assert rows[-1] == (3, 6, "100%", ["甲", "丁"])
+            # Nothing was begun on the session: it holds no connection and no transaction.
+            assert not session.in_transaction()
+            assert engine.pool.checkedout() == 0
+            with pytest.raises(DBAPIError) as caught:
+                fetch_rows(session, text("SELECT 1 / CAST(:zero AS int)"), {"zero": 0})
+            assert "division by zero" in str(caught.value.orig)
+            assert engine.pool.checkedout() == 0
+            # Once the session has begun, it answers on its own connection (and transaction).
+            session.execute(text("SELECT 1"))
+            assert fetch_rows(session, text("SELECT CAST(:x AS int) + 1"), {"x": 1}) == (["?column?"], [(2,)])
+            assert engine.pool.checkedout() == 1
+    finally:
+        engine.dispose()
+
+
+def test_a_session_on_an_engine_outside_autocommit_keeps_to_its_own_connection(database_url):
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            assert fetch_rows(session, text("SELECT CAST(:x AS int) * 2"), {"x": 21}) == (
+                ["?column?"],
+                [(42,)],
+            )
+            assert session.in_transaction()
+    finally:
+        engine.dispose()
