@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
 
 from ..errors import ApiError, InvalidBody, InvalidParameter
 from .identity import current_user
@@ -79,45 +81,50 @@ def policy(nonce: str | None, map_page: bool, img_extra: str = "") -> str:
     )
 
 
-def init_app(app: Flask) -> None:
-    """Register the body size check before each request and the security headers after it."""
+def _limit_body(req: Request, limit: int) -> None:
+    size = req.content_length
+    if size is None and req.environ.get("wsgi.input_terminated"):
+        # A chunked body has no length up front; werkzeug would silently cut it at the limit, so read one
+        # byte more (the body stays cached for the view) and refuse it when that byte arrives.
+        req.max_content_length = limit + 1
+        size = len(req.get_data(cache=True))
+    req.max_content_length = limit
+    if size is not None and size > limit:
+        kind = "an import" if is_import_request() else "a request"
+        raise PayloadTooLarge(
+            f"the body is larger than {limit} bytes, the most {kind} may send", extra={"limit_bytes": limit}
+        )
 
-    @app.before_request
-    def _limit_body() -> None:
-        limit = body_limit()
-        size = request.content_length
-        if size is None and request.environ.get("wsgi.input_terminated"):
-            # A chunked body has no length up front; werkzeug would silently cut it at the limit, so read one
-            # byte more (the body stays cached for the view) and refuse it when that byte arrives.
-            request.max_content_length = limit + 1
-            size = len(request.get_data(cache=True))
-        request.max_content_length = limit
-        if size is not None and size > limit:
-            kind = "an import" if is_import_request() else "a request"
-            raise PayloadTooLarge(
-                f"the body is larger than {limit} bytes, the most {kind} may send",
-                extra={"limit_bytes": limit},
+
+def _refuse_nul(req: Request) -> None:
+    # PostgreSQL text cannot hold U+0000; refuse it here, naming the parameter, instead of failing in SQL.
+    for name, value in [*req.args.items(multi=True), *(req.view_args or {}).items()]:
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            raise InvalidParameter(f"{name[:40]!r} contains a NUL character", param=name[:40])
+    if req.content_length and req.is_json and b"\\u0000" in req.get_data(cache=True):
+        raise InvalidBody("the JSON body contains a NUL character (\\u0000)", param="body")
+
+
+def _limit_geometries(req: Request, config: Mapping[str, Any]) -> None:
+    # Every JSON write is checked here, so no endpoint can forget; file imports are checked per row.
+    if req.method in ("POST", "PUT", "PATCH") and req.is_json and not is_import_request():
+        document = req.get_json(silent=True)
+        if document is not None:
+            check_json_geometries(
+                document, config["GEOMETRY_MAX_VERTICES"], config["GEOMETRY_MAX_EXTENT_DEG"]
             )
 
-    @app.before_request
-    def _refuse_nul() -> None:
-        # PostgreSQL text cannot hold U+0000; refuse it here, naming the parameter, instead of failing in SQL.
-        for name, value in [*request.args.items(multi=True), *(request.view_args or {}).items()]:
-            if "\x00" in name or (isinstance(value, str) and "\x00" in value):
-                raise InvalidParameter(f"{name[:40]!r} contains a NUL character", param=name[:40])
-        if request.is_json and request.content_length and b"\\u0000" in request.get_data(cache=True):
-            raise InvalidBody("the JSON body contains a NUL character (\\u0000)", param="body")
+
+def init_app(app: Flask) -> None:
+    """Register the request checks (body size, NUL characters, geometry limits) and the security headers."""
 
     @app.before_request
-    def _limit_geometries() -> None:
-        # Every JSON write is checked here, so no endpoint can forget; file imports are checked per row.
-        if request.method in ("POST", "PUT", "PATCH") and request.is_json and not is_import_request():
-            document = request.get_json(silent=True)
-            if document is not None:
-                config = app.config
-                check_json_geometries(
-                    document, config["GEOMETRY_MAX_VERTICES"], config["GEOMETRY_MAX_EXTENT_DEG"]
-                )
+    def _check_request() -> None:
+        # One hook and one look-up of the request object for the three checks: they run on every request.
+        req = request._get_current_object()
+        _limit_body(req, body_limit())
+        _refuse_nul(req)
+        _limit_geometries(req, app.config)
 
     # Most answers (the API) carry no nonce: their policy is built once per kind of page, not per request.
     without_nonce: dict[tuple[bool, str], str] = {}
