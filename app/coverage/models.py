@@ -100,6 +100,14 @@ class CoverageZoneFacts(Base):
     )
 
 
+class CoverageZoneQueue(Base):
+    """A zone whose facts the next refresh computes, queued by the edit triggers; seq renewed on each edit."""
+
+    __tablename__ = "coverage_zone_queue"
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, server_default=text("nextval('coverage_zone_queue_seq')"))
+
+
 class CoverageOverlap(Base):
     """The shared part of two zones (zone_a < zone_b), area in m²."""
 

@@ -331,30 +331,41 @@ def live_reach_gaps(session: Session, region: RegionRef) -> None:
     )
 
 
+# The zones to compute: those the edit triggers queued (coverage_zone_queue, migration
+# 0013_coverage_zone_queue), with the queue number read; when :full, also every zone without facts
+# (a first analysis: facts cleared, or rows written with the triggers off).
 STALE_ZONES = text("""
     DROP TABLE IF EXISTS coverage_stale_zones;
     CREATE TEMP TABLE coverage_stale_zones ON COMMIT DROP AS
-    SELECT z.id, z.id % :parts = :part AS mine FROM zones z
-    WHERE NOT EXISTS (SELECT 1 FROM coverage_zone_facts f WHERE f.zone_id = z.id);
+    SELECT q.zone_id AS id, q.seq, q.zone_id % :parts = :part AS mine FROM coverage_zone_queue q
+    UNION ALL
+    SELECT z.id, NULL, z.id % :parts = :part FROM zones z
+    WHERE :full
+      AND NOT EXISTS (SELECT 1 FROM coverage_zone_facts f WHERE f.zone_id = z.id)
+      AND NOT EXISTS (SELECT 1 FROM coverage_zone_queue q WHERE q.zone_id = z.id);
+    ANALYZE coverage_stale_zones;
+""")
+REGION_PIECES = text("""
     DROP TABLE IF EXISTS coverage_region_pieces;
     CREATE TEMP TABLE coverage_region_pieces ON COMMIT DROP AS
     SELECT g.id AS region_id, ST_Subdivide(g.geom, 256) AS geom
     FROM regions g
     WHERE g.id IN (SELECT z.region_id FROM zones z JOIN coverage_stale_zones s ON s.id = z.id AND s.mine);
     CREATE INDEX ON coverage_region_pieces USING gist (geom);
-    ANALYZE coverage_stale_zones;
     ANALYZE coverage_region_pieces;
 """)
 
 
-def refresh_zone_facts(session: Session, share: Share = ALL) -> int:
-    """Compute area and spill of every stale zone (one without facts; share of them); return how many.
+def refresh_zone_facts(session: Session, share: Share = ALL, *, full: bool = False) -> int:
+    """Compute area and spill of every queued zone (share of them); return how many.
 
-    Their overlap pairs are computed next, by refresh_overlap_pairs.
+    With full, zones without facts are computed too (a region's first analysis). Their overlap pairs
+    are computed next, by refresh_overlap_pairs.
     """
-    session.execute(STALE_ZONES, share.params())
+    session.execute(STALE_ZONES, {**share.params(), "full": full})
     count = session.execute(text("SELECT count(*) FROM coverage_stale_zones WHERE mine")).scalar_one()
     if count:
+        session.execute(REGION_PIECES)
         session.execute(_q("zone_facts"))
     return count
 
@@ -371,9 +382,17 @@ MARK_BLIND = text("SELECT coverage_mark_blind_stale(CAST(:geom AS geometry))")
 MARK_REACH = text("SELECT coverage_mark_reach_stale(CAST(:geom AS geometry), :reach_m)")
 
 
+QUEUE_ZONES_IN = text("""
+    INSERT INTO coverage_zone_queue (zone_id)
+    SELECT z.id FROM zones z WHERE z.geom && CAST(:geom AS geometry)
+    ON CONFLICT (zone_id) DO UPDATE SET seq = nextval('coverage_zone_queue_seq')
+""")
+
+
 def mark_blind_stale(session: Session, geom_ewkt: str) -> None:
-    """Mark every cell whose box meets geom (EWKT, EPSG:4326) for a blind-part recompute."""
+    """Mark every cell and queue every zone whose box meets geom (EWKT, EPSG:4326) for a recompute."""
     session.execute(MARK_BLIND, {"geom": geom_ewkt})
+    session.execute(QUEUE_ZONES_IN, {"geom": geom_ewkt})
 
 
 def mark_reach_stale(session: Session, point_ewkt: str, reach_m: float) -> None:

@@ -165,11 +165,12 @@ def refresh_region(session: Session, region: RegionRef, *, rebuild: bool = False
     elif build:
         built = queries.build_cells(session, region, queries.cell_size_deg(session, region))
     # Whatever is still stale (all of it on one connection; after the side-by-side work, only what an
-    # edit committed meanwhile marked) is computed in the session's own transaction.
-    zones += queries.refresh_zone_facts(session)
-    queries.refresh_overlap_pairs(session)
+    # edit committed meanwhile marked) is computed in the session's own transaction. Cells before zone
+    # facts and their queue: the order in which an edit's trigger takes them, so the two never deadlock.
     blind += queries.refresh_blind(session, region)
     reach += queries.refresh_reach(session, region, _defaults())
+    zones += queries.refresh_zone_facts(session, full=build and engine is None)
+    queries.refresh_overlap_pairs(session)
     stats = RefreshStats(built, blind, reach, zones, (time.perf_counter() - started) * 1000)
     log.info("coverage refresh of %s: %s", region.adcode, stats)
     return stats
@@ -240,7 +241,7 @@ def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) 
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coverage") as pool:
         cut = pool.submit(committed, partial(_build_cells, region=region)) if build else None
-        facts = shares(parts, queries.refresh_zone_facts)
+        facts = shares(parts, partial(queries.refresh_zone_facts, full=build))
         zones = sum(f.result() for f in facts)  # every zone has its facts from here on
         pairs = shares(parts, queries.refresh_overlap_pairs)
         built = cut.result() if cut is not None else 0  # the cells exist from here on

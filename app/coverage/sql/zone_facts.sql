@@ -1,11 +1,21 @@
 -- Stores area (m²) and spill (the part outside the zone's own region, EPSG:4326, with its area in m²)
--- for every zone listed in the temporary table coverage_stale_zones; its overlap pairs are left to
--- overlap_pairs.sql (pairs_done false). The region outline is cut into
--- small pieces first (coverage_region_pieces), so a boundary zone is compared with a few hundred
--- vertices instead of the whole district outline; a zone inside one piece costs one prepared test.
--- Only the zones marked mine are computed here (the others are another connection's share).
+-- for every zone listed in the temporary table coverage_stale_zones and marked mine (the others are
+-- another connection's share), replacing facts the zone may still have (a queued zone is recomputed
+-- whatever it holds); its overlap pairs are left to overlap_pairs.sql (pairs_done false). Then the
+-- zones leave the queue, each only if its queue number is still the one read: an edit since then
+-- renewed it, and the zone waits for the next refresh. The region outline is cut into small pieces
+-- first (coverage_region_pieces), so a boundary zone is compared with a few hundred vertices instead
+-- of the whole district outline; a zone inside one piece costs one prepared test.
 -- Facts are global, so two regions refreshed at once may compute the same stale zone: the second
--- writer skips it, and rows go in zone order so two such writers never wait on each other in a cycle.
+-- writer skips it. Rows are locked and written in zone order, and a refresh takes cells, then facts,
+-- then queue rows, as an edit's trigger does, so no two of them wait on each other in a cycle.
+WITH old AS (
+    SELECT f.zone_id FROM coverage_zone_facts f JOIN coverage_stale_zones t ON t.id = f.zone_id AND t.mine
+    ORDER BY f.zone_id FOR UPDATE OF f
+)
+-- Dropping the facts row drops the zone's overlap pairs too (cascade).
+DELETE FROM coverage_zone_facts f USING old WHERE f.zone_id = old.zone_id;
+
 INSERT INTO coverage_zone_facts (zone_id, area_m2, spill, spill_m2, pairs_done)
 SELECT z.id, ST_Area(CAST(z.geom AS geography)), s.spill, COALESCE(ST_Area(CAST(s.spill AS geography)), 0),
        false
@@ -25,4 +35,12 @@ CROSS JOIN LATERAL (
     OFFSET 0
 ) s
 ORDER BY z.id
-ON CONFLICT (zone_id) DO NOTHING
+ON CONFLICT (zone_id) DO NOTHING;
+
+WITH done AS (
+    -- Locked in zone order; a row whose number an edit renewed since it was read no longer matches.
+    SELECT q.zone_id FROM coverage_zone_queue q JOIN coverage_stale_zones t ON t.id = q.zone_id AND t.mine
+    WHERE q.seq = t.seq
+    ORDER BY q.zone_id FOR UPDATE OF q
+)
+DELETE FROM coverage_zone_queue q USING done WHERE q.zone_id = done.zone_id

@@ -1,0 +1,97 @@
+"""Zones whose coverage facts must be computed are queued by the edit triggers (coverage_zone_queue).
+
+A refresh found its stale zones as those without a facts row, an anti-join over every zone: 50 ms at a
+province's 100,000 zones, a third of a one-zone recompute. The zones trigger now queues each inserted or
+moved zone, and a refresh reads the queue. Each queue row carries a sequence number that a new edit of
+the zone renews, and a refresh removes only the rows whose number it read: an edit that lands while a
+refresh computes the zone's old shape stays queued for the next one (with the anti-join it could be
+lost, the old facts committed after the edit had deleted them). A region's first analysis, with cells
+to cut, still looks for zones without facts as well, so rows written with the triggers off are found.
+
+Revision ID: 0013_coverage_zone_queue
+Revises: 0012_piece_detail_parts
+Create Date: 2026-12-02
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0013_coverage_zone_queue"
+down_revision = "0012_piece_detail_parts"
+branch_labels = None
+depends_on = None
+
+# On conflict the row takes a new number, so a refresh that read the old one leaves it queued.
+QUEUE_INSERTED = """
+                INSERT INTO coverage_zone_queue (zone_id) SELECT id FROM new_rows
+                ON CONFLICT (zone_id) DO UPDATE SET seq = nextval('coverage_zone_queue_seq');"""
+QUEUE_MOVED = """
+                INSERT INTO coverage_zone_queue (zone_id)
+                SELECT n.id FROM old_rows o JOIN new_rows n ON n.id = o.id
+                WHERE n.geom IS DISTINCT FROM o.geom OR n.region_id <> o.region_id
+                ON CONFLICT (zone_id) DO UPDATE SET seq = nextval('coverage_zone_queue_seq');"""
+
+
+def _zones_changed(queue: bool) -> str:
+    """coverage_zones_changed as 0003_coverage made it, queueing inserted and moved zones when queue."""
+    inserted, moved = (QUEUE_INSERTED, QUEUE_MOVED) if queue else ("", "")
+    return f"""
+        CREATE OR REPLACE FUNCTION coverage_zones_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                UPDATE coverage_cells c SET blind_stale = true
+                FROM new_rows n WHERE c.geom && n.geom AND NOT c.blind_stale;
+                {inserted}
+            ELSIF TG_OP = 'DELETE' THEN
+                UPDATE coverage_cells c SET blind_stale = true
+                FROM old_rows o WHERE c.geom && o.geom AND NOT c.blind_stale;
+            ELSE
+                UPDATE coverage_cells c SET blind_stale = true
+                FROM old_rows o JOIN new_rows n ON n.id = o.id
+                WHERE (n.geom IS DISTINCT FROM o.geom OR n.region_id <> o.region_id)
+                  AND (c.geom && o.geom OR c.geom && n.geom) AND NOT c.blind_stale;
+                -- Dropping the facts row drops the zone's overlap pairs too (cascade): both are recomputed.
+                DELETE FROM coverage_zone_facts f USING old_rows o JOIN new_rows n ON n.id = o.id
+                WHERE f.zone_id = o.id AND (n.geom IS DISTINCT FROM o.geom OR n.region_id <> o.region_id);
+                {moved}
+            END IF;
+            RETURN NULL;
+        END $$"""
+
+
+def upgrade() -> None:
+    op.execute("CREATE SEQUENCE coverage_zone_queue_seq")
+    op.create_table(
+        "coverage_zone_queue",
+        sa.Column("zone_id", sa.Integer, sa.ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "seq", sa.BigInteger, nullable=False, server_default=sa.text("nextval('coverage_zone_queue_seq')")
+        ),
+    )
+    op.execute(_zones_changed(queue=True))
+    # A reshaped region's zones lose their facts (their spill changed): they are queued too.
+    op.execute("""
+        CREATE OR REPLACE FUNCTION coverage_region_zones_queued() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.geom IS DISTINCT FROM OLD.geom THEN
+                INSERT INTO coverage_zone_queue (zone_id) SELECT id FROM zones WHERE region_id = NEW.id
+                ON CONFLICT (zone_id) DO UPDATE SET seq = nextval('coverage_zone_queue_seq');
+            END IF;
+            RETURN NULL;
+        END $$""")
+    op.execute("""
+        CREATE TRIGGER coverage_region_zones_queued AFTER UPDATE OF geom ON regions
+        FOR EACH ROW EXECUTE FUNCTION coverage_region_zones_queued()""")
+    # Zones without facts today are what the refresh would have found by the anti-join.
+    op.execute("""
+        INSERT INTO coverage_zone_queue (zone_id)
+        SELECT z.id FROM zones z
+        WHERE NOT EXISTS (SELECT 1 FROM coverage_zone_facts f WHERE f.zone_id = z.id)""")
+
+
+def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS coverage_region_zones_queued ON regions")
+    op.execute("DROP FUNCTION IF EXISTS coverage_region_zones_queued()")
+    op.execute(_zones_changed(queue=False))
+    op.drop_table("coverage_zone_queue")
+    op.execute("DROP SEQUENCE IF EXISTS coverage_zone_queue_seq")

@@ -1,0 +1,91 @@
+"""Zones whose facts need computing are queued by the edit triggers, and a refresh takes them off.
+
+On the hand-drawn grid of tests/data/coverage_zones.geojson over city 990100.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from app.coverage import queries, service
+from tests.conftest import load
+
+QUEUED = text("SELECT z.code FROM coverage_zone_queue q JOIN zones z ON z.id = q.zone_id ORDER BY z.code")
+AREA = text(
+    "SELECT f.area_m2 FROM coverage_zone_facts f JOIN zones z ON z.id = f.zone_id WHERE z.code = :code"
+)
+MOVE = text("UPDATE zones SET geom = ST_Multi(ST_Scale(geom, 1.001, 1.001)) WHERE code = :code")
+
+
+@pytest.fixture
+def analysed(session, test_regions):
+    load(session, "organizations", "coverage_orgs.geojson")
+    load(session, "zones", "coverage_zones.geojson")
+    load(session, "centres", "coverage_centres.geojson")
+    service.coverage_report(session, "990100")
+    return session
+
+
+def _code(session) -> str:
+    return session.execute(text("SELECT code FROM zones ORDER BY code LIMIT 1")).scalar_one()
+
+
+def test_an_edit_queues_the_zone_and_the_next_refresh_empties_the_queue(analysed):
+    session = analysed
+    assert session.execute(QUEUED).all() == []
+    code = _code(session)
+    before = session.execute(AREA, {"code": code}).scalar_one()
+    session.execute(text("UPDATE zones SET name = name || '改' WHERE code = :code"), {"code": code})
+    assert session.execute(QUEUED).all() == []  # a new name leaves the facts valid
+    session.execute(MOVE, {"code": code})
+    assert session.execute(QUEUED).scalars().all() == [code]
+    stats = service.refresh_region(session, queries.get_region_ref(session, "990100"))
+    assert stats.zones == 1 and session.execute(QUEUED).all() == []
+    assert session.execute(AREA, {"code": code}).scalar_one() > before
+
+
+def test_an_edit_after_the_queue_was_read_keeps_the_zone_queued(analysed):
+    session = analysed
+    code = _code(session)
+    session.execute(MOVE, {"code": code})
+    # A refresh reads the queue ...
+    session.execute(queries.STALE_ZONES, {**queries.ALL.params(), "full": False})
+    # ... an edit lands before it takes the zone off (renewing the zone's queue number) ...
+    session.execute(MOVE, {"code": code})
+    session.execute(queries.REGION_PIECES)
+    session.execute(queries._q("zone_facts"))
+    # ... so the facts it computed from the shape it read are recomputed by the next refresh.
+    assert session.execute(QUEUED).scalars().all() == [code]
+    assert service.refresh_region(session, queries.get_region_ref(session, "990100")).zones == 1
+    assert session.execute(QUEUED).all() == []
+
+
+def test_zones_changed_with_the_triggers_off_are_recomputed_once_marked(analysed):
+    session = analysed
+    code = _code(session)
+    before = session.execute(AREA, {"code": code}).scalar_one()
+    session.execute(text("SET LOCAL session_replication_role = replica"))  # a bulk load without triggers
+    session.execute(MOVE, {"code": code})
+    session.execute(text("SET LOCAL session_replication_role = origin"))
+    region = queries.get_region_ref(session, "990100")
+    assert service.refresh_region(session, region).zones == 0  # nothing told the service
+    geom = session.execute(text("SELECT ST_AsEWKT(geom) FROM zones WHERE code = :code"), {"code": code})
+    service.mark_stale_for_geometry(session, geom.scalar_one())
+    assert service.refresh_region(session, region).zones >= 1
+    now = session.execute(
+        text("SELECT ST_Area(CAST(geom AS geography)) FROM zones WHERE code = :code"), {"code": code}
+    )
+    after = session.execute(AREA, {"code": code}).scalar_one()
+    assert after == pytest.approx(now.scalar_one(), rel=1e-9) and after != pytest.approx(before, rel=1e-5)
+
+
+def test_a_first_analysis_finds_zones_without_facts_even_unqueued(analysed):
+    session = analysed
+    session.execute(
+        text("DELETE FROM coverage_zone_facts; DELETE FROM coverage_grids; DELETE FROM coverage_cells")
+    )
+    assert session.execute(QUEUED).all() == []
+    report = service.coverage_report(session, "990100")
+    zones = session.execute(text("SELECT count(*) FROM zones")).scalar_one()
+    assert report.refreshed.zones == zones and report.counts["blind"] == 1
