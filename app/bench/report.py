@@ -206,14 +206,19 @@ ST_Distance ranking; the HTTP scenarios send one request at a time to one warm g
 (`/api/v1/sites/nearby`, `/api/v1/sites/<id>`, `/ogc/collections/sites/items` with 100 and with 1,000
 features in a bbox, `/tiles/sites/<z>/<x>/<y>.pbf` at z10/13/16, `/`); `nearby-throughput` drives 2
 workers with 16 concurrent connections after a warm-up, in three 5-second rounds that alternate with the
-minimal app's, each side's median round counting; `coverage-full` is
+minimal app's, each side's median round counting (its notes give each side's CPU time per request, of the
+gunicorn workers and of the database backends, over all rounds); `coverage-full` is
 `app.coverage.service.coverage_report` (all six findings) for the scale's region as the service keeps it:
 its cells, zone facts and merged pieces stored and kept current by the edit triggers; `coverage-first-run`
-is the same report with nothing stored (every cell cut and computed, rolled back after each sample), what a
-region costs once, after an import; `coverage-incremental` moves one zone by ~40 m and recomputes what
+is the same report with nothing stored (every cell cut and computed), what a region costs once, after an
+import: the stored state is forgotten and committed before each sample, so the report's transaction starts
+clean and shares the cutting and computing among `HONGTU_COVERAGE_WORKERS` connections (the CPU count, 2
+here) as the service does, and its memory figure is the peak of all the database's backends together,
+sampled every 50 ms; `coverage-incremental` moves one zone by ~40 m and recomputes what
 went stale (`app.coverage.service.refresh_region`), and notes the full report after such an edit;
 `coverage-growth-1k/5k/20k` replace the region's zones by a generated grid of 1,000, 5,000 and 20,000
-zones (rolled back afterwards), note the first analysis and time the maintained report;
+zones (rolled back afterwards), note the first analysis (on one connection: the replaced zones are not
+committed) and time the maintained report;
 `route-plan-10` plans 10 sites away from any road
 (geodesic travel), `route-plan-25` 25 sites on a synthetic 50,880-edge street grid laid at the largest
 town (pgRouting), both with `app.routing.service.plan`.

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from ..config import PROJECT_ROOT
 from .context import BenchContext, capture, run_direct
 from .registry import Outcome, Unavailable, scenario
-from .servers import BackendMemory, get, load, peak_rss_mb
+from .servers import BackendMemory, backend_pids, cpu_seconds, get, load, peak_rss_mb
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +271,19 @@ def _median_round(rounds: list[tuple[Any, dict]]) -> tuple[Any, dict]:
     return stats, {**info, **totals}
 
 
+def _load_counting_cpu(
+    ctx: BenchContext, server: Any, paths: list[str], duration_s: float, tally: list
+) -> tuple[Any, dict]:
+    """Run one load round against server and add the CPU its workers and the database backends used."""
+    workers, backends = server.worker_pids(), backend_pids(ctx.engine)
+    before = cpu_seconds(workers), cpu_seconds(backends)
+    stats, info = load(server.base, paths, 16, duration_s)
+    tally[0] += cpu_seconds(workers) - before[0]
+    tally[1] += cpu_seconds(backends) - before[1]
+    tally[2] += stats.n
+    return stats, info
+
+
 @scenario("nearby-throughput", "2 workers, 16 clients: ≥ 0.8× minimal Flask+psycopg2", group="load")
 def nearby_throughput(ctx: BenchContext, outcome: Outcome) -> None:
     _path_ok(ctx, _nearby_path(ctx, 0))
@@ -294,9 +307,15 @@ def nearby_throughput(ctx: BenchContext, outcome: Outcome) -> None:
     # Rounds alternate between the two apps, so a burst of other work on the machine falls on both
     # rather than on whichever ran at the time; each side's median round is the figure.
     ours, theirs = [], []
+    cpu = {"app": [0.0, 0.0, 0], "reference": [0.0, 0.0, 0]}  # worker s, database s, requests
     for _ in range(THROUGHPUT_ROUNDS):
-        ours.append(load(server.base, paths, 16, duration / 2))
-        theirs.append(load(minimal.base, minimal_paths, 16, duration / 2))
+        ours.append(_load_counting_cpu(ctx, server, paths, duration / 2, cpu["app"]))
+        theirs.append(_load_counting_cpu(ctx, minimal, minimal_paths, duration / 2, cpu["reference"]))
+    outcome.notes["cpu_ms_per_request"] = {
+        side: {"workers": round(w / n * 1000, 3), "database": round(d / n * 1000, 3)}
+        for side, (w, d, n) in cpu.items()
+        if n
+    }
     outcome.stats, info = _median_round(ours)
     outcome.notes.update(app_load=info, app_worker_peak_rss_mb=round(server.worker_peak_rss_mb(), 1))
     outcome.reference = "minimal Flask+psycopg2 app, same query, same gunicorn"

@@ -110,6 +110,9 @@ class Gunicorn:
         except OSError:
             return ""
 
+    def worker_pids(self) -> list[int]:
+        return _children(self.process.pid) if self.process is not None else []
+
     def worker_peak_rss_mb(self) -> float:
         """Return the largest peak resident set (VmHWM, MiB) among the workers."""
         if self.process is None:
@@ -187,6 +190,27 @@ class BackendMemory:
                     self.peak_mb = max(self.peak_mb, (private + shared) / 1024)
                 conn.rollback()
                 self._stop.wait(self.period_s)
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """Return the CPU time (user + system, seconds) the processes pids have used so far (gone ones: 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / _TICKS
+
+
+def backend_pids(engine: Engine) -> list[int]:
+    """Return the process ids of the PostgreSQL backends connected to engine's database (not this one)."""
+    with engine.connect() as conn:
+        return list(conn.execute(BACKEND_PIDS).scalars())
 
 
 def _children(pid: int) -> list[int]:
