@@ -239,7 +239,8 @@ def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) 
     def shares(n: int, work: Callable[[Session, queries.Share], int]) -> list[Future[int]]:
         return [pool.submit(committed, partial(work, share=queries.Share(n, k))) for k in range(n)]
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coverage") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coverage")
+    try:
         cut = pool.submit(committed, partial(_build_cells, region=region)) if build else None
         facts = shares(parts, partial(queries.refresh_zone_facts, full=build))
         zones = sum(f.result() for f in facts)  # every zone has its facts from here on
@@ -248,14 +249,13 @@ def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) 
         blind = shares(parts, partial(queries.refresh_blind, region=region))
         # Fewer reach shares: each builds the reach discs around its cells first.
         reach = shares(workers, partial(queries.refresh_reach, region=region, defaults=_defaults()))
-        try:
-            for future in pairs:
-                future.result()
-            return built, zones, sum(f.result() for f in blind), sum(f.result() for f in reach)
-        finally:
-            pool.shutdown(wait=True)
-            for session in opened:
-                session.close()
+        for future in pairs:
+            future.result()
+        return built, zones, sum(f.result() for f in blind), sum(f.result() for f in reach)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # a failed share: the others not started are dropped
+        for session in opened:
+            session.close()
 
 
 def _build_cells(session: Session, region: RegionRef) -> int:
