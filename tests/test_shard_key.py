@@ -44,6 +44,7 @@ CROSS_PROVINCE = {
     # Zone facts and overlap pairs are kept for every stale zone, wherever it lies, and a pair of
     # overlapping zones may straddle a border; those tables are not sharded.
     "coverage_stale_zones": "zone facts are refreshed for every stale zone",
+    "coverage_zone_queue": "zones are queued for their facts wherever they lie",
     "INSERT INTO coverage_overlaps": "overlap pairs may cross a province border",
     "SELECT 'overlap'": "overlap pairs may cross a province border",
     # GET /coverage/<adcode>/snapshots/<id> and ?snapshot= look a snapshot up by its id alone.

@@ -187,6 +187,26 @@ def prepare_scope(session: Session, region_id: int) -> None:
 LOCK_REGION = text("SELECT pg_advisory_xact_lock(hashtext('coverage:' || CAST(:adcode AS text)))")
 
 
+# Zone facts and overlap pairs are global, not per region: refreshes of two regions that share zones (a
+# city and its district, neighbours with border zones) would otherwise recompute the same queued zone at
+# once and replace each other's facts under the overlap pairs that refer to them. One refresh at a time
+# computes zones, taken only when some wait, and held until commit like the region locks.
+LOCK_ZONE_FACTS = text("SELECT pg_advisory_xact_lock(hashtext('coverage:zone-facts'))")
+ZONES_WAITING = text("""
+    SELECT EXISTS (SELECT 1 FROM coverage_zone_queue)
+        OR (:full AND EXISTS (SELECT 1 FROM zones z
+                              WHERE NOT EXISTS (SELECT 1 FROM coverage_zone_facts f WHERE f.zone_id = z.id)))
+""")
+
+
+def lock_zone_facts_if_waiting(session: Session, full: bool) -> bool:
+    """Take the zone-facts lock when zones wait to be computed (with full, also zones without facts)."""
+    if not session.execute(ZONES_WAITING, {"full": full}).scalar_one():
+        return False
+    session.execute(LOCK_ZONE_FACTS)
+    return True
+
+
 def lock_regions(session: Session, adcodes: list[str]) -> None:
     """Wait for, then hold until commit, the refresh lock of each region (in adcode order, no deadlock)."""
     for adcode in sorted(set(adcodes)):

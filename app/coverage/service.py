@@ -158,6 +158,7 @@ def refresh_region(session: Session, region: RegionRef, *, rebuild: bool = False
     started = time.perf_counter()
     queries.lock_regions(session, [region.adcode])
     build = rebuild or not queries.has_cells(session, region)
+    queries.lock_zone_facts_if_waiting(session, full=build)
     built = zones = blind = reach = 0
     engine = _side_by_side_engine(session, region, build)
     if engine is not None:
