@@ -89,3 +89,26 @@ def test_a_first_analysis_finds_zones_without_facts_even_unqueued(analysed):
     report = service.coverage_report(session, "990100")
     zones = session.execute(text("SELECT count(*) FROM zones")).scalar_one()
     assert report.refreshed.zones == zones and report.counts["blind"] == 1
+
+
+def test_a_partner_without_facts_is_passed_over_then_paired_once_computed(analysed):
+    session = analysed
+    region = queries.get_region_ref(session, "990100")
+    session.execute(text("SET LOCAL session_replication_role = replica"))
+    session.execute(
+        text("""INSERT INTO zones (code, name, region_id, province, geom)
+                SELECT '990101001001099', '无触发网格', id, '99',
+                       ST_Multi(ST_MakeEnvelope(119.005, 26.005, 119.008, 26.008, 4326))
+                FROM regions WHERE adcode = '990101'""")
+    )
+    session.execute(text("SET LOCAL session_replication_role = origin"))
+    code = _code(session)  # 西一, which the new zone lies in: nudged, so it is queued
+    nudge = text("UPDATE zones SET geom = ST_Multi(ST_Translate(geom, 1e-6, 0)) WHERE code = :code")
+    session.execute(nudge, {"code": code})
+    service.refresh_region(session, region)  # the new zone has no facts: no pair, and no error
+    pairs = text("""SELECT count(*) FROM coverage_overlaps o JOIN zones z ON z.id IN (o.zone_a, o.zone_b)
+                    WHERE z.code = '990101001001099'""")
+    assert session.execute(pairs).scalar_one() == 0
+    service.mark_stale_for_geometry(session, "SRID=4326;POINT(119.0065 26.0065)")
+    service.refresh_region(session, region)
+    assert session.execute(pairs).scalar_one() == 1

@@ -1,33 +1,37 @@
 -- Stores the shared part (EPSG:4326 MultiPolygon, area in m²) of every pair of zones that involves a
 -- zone whose facts say its pairs are not done yet (pairs_done false), taking the share of those zones
--- whose id modulo :parts is :part, then marks that share done. ST_Relate with '2********' keeps only
--- pairs whose interiors meet in an area, so neighbours that merely share an edge never reach
--- ST_Intersection. A pair of two such zones is computed once, from its lower id, whichever share that
--- one is in. Both zones of a pair have their facts (the rows coverage_overlaps refers to) by then.
+-- whose id modulo :parts is :part, then marks that share done (a second statement). ST_Relate with
+-- '2********' keeps only pairs whose interiors meet in an area, so neighbours that merely share an edge
+-- never reach ST_Intersection. A pair of two such zones is computed once, from its lower id, whichever
+-- share that one is in. A pair is stored only with both zones' facts rows (which coverage_overlaps
+-- refers to), held by a key-share lock: a partner without facts, or whose facts an edit is deleting at
+-- that moment, is passed over instead of failing the foreign key, and the pair comes from the
+-- partner's side once it is computed (the edit queues it).
 WITH pairs AS MATERIALIZED (
     SELECT s.id AS a, z.id AS b, s.geom AS ga, z.geom AS gb
     FROM coverage_zone_facts t
     JOIN zones s ON s.id = t.zone_id
     JOIN zones z ON z.geom && s.geom AND z.id <> s.id
+    JOIN coverage_zone_facts fz ON fz.zone_id = z.id
     WHERE NOT t.pairs_done AND t.zone_id % :parts = :part
       -- CASE fixes the order: the planner would run the costly ST_Relate before the cheap id test.
-      AND CASE WHEN z.id < s.id AND EXISTS (SELECT 1 FROM coverage_zone_facts u
-                                            WHERE u.zone_id = z.id AND NOT u.pairs_done)
-               THEN false
+      AND CASE WHEN z.id < s.id AND NOT fz.pairs_done THEN false
                ELSE ST_Relate(s.geom, z.geom, '2********') END
+    FOR KEY SHARE OF t, fz
 ),
 shared AS (
     SELECT least(a, b) AS zone_a, greatest(a, b) AS zone_b,
            ST_Multi(ST_CollectionExtract(ST_Intersection(ga, gb), 3)) AS geom
     FROM pairs
-),
-stored AS (
-    INSERT INTO coverage_overlaps (zone_a, zone_b, geom, area_m2)
-    SELECT zone_a, zone_b, geom, ST_Area(CAST(geom AS geography))
-    FROM shared
-    WHERE NOT ST_IsEmpty(geom)
-    ORDER BY zone_a, zone_b
-    ON CONFLICT DO NOTHING
 )
+INSERT INTO coverage_overlaps (zone_a, zone_b, geom, area_m2)
+SELECT zone_a, zone_b, geom, ST_Area(CAST(geom AS geography))
+FROM shared
+WHERE NOT ST_IsEmpty(geom)
+ORDER BY zone_a, zone_b
+ON CONFLICT DO NOTHING;
+
+-- A statement of its own: in the same statement the update would run first, and the locks above would
+-- then pass over the rows it had changed.
 UPDATE coverage_zone_facts SET pairs_done = true
 WHERE NOT pairs_done AND zone_id % :parts = :part
