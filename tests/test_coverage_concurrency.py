@@ -12,8 +12,10 @@ import threading
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from app import create_app
+from app.coverage import queries, service
 
 CITY = "980100"
 ADMIN = {"Authorization": "Bearer test-admin-token"}
@@ -124,3 +126,49 @@ def test_first_requests_for_a_region_arrive_together(committed_city, database_ur
         ("980101", True),
     ]
     assert facts[0] == facts[1] == 30
+
+
+STALE_NEAR = text("""
+    SELECT count(*) FILTER (WHERE c.blind_stale) AS stale, count(*) AS cells
+    FROM coverage_cells c JOIN regions g ON g.id = c.region_id, zones z
+    WHERE g.adcode = '980100' AND z.code = '980101001001000' AND c.geom && z.geom
+""")
+NUDGE = text("UPDATE zones SET geom = ST_Multi(ST_Translate(geom, :dx, 0)) WHERE code = '980101001001000'")
+
+
+def test_an_edit_committed_while_a_refresh_computes_its_cell_is_not_lost(committed_city):
+    engine = committed_city
+    with Session(engine) as session:
+        service.coverage_report(session, CITY, with_findings=False)
+        region = queries.get_region_ref(session, CITY)
+        session.commit()
+    with engine.begin() as conn:  # a first edit, committed: the cells around the zone are stale
+        conn.execute(NUDGE, {"dx": 0.001})
+    edit = engine.connect()
+    edit.begin()
+    edit.execute(NUDGE, {"dx": 0.001})  # a second edit, not committed yet: it holds those cells
+    done = threading.Event()
+
+    def refresh() -> None:
+        with Session(engine) as session:
+            service.refresh_region(session, region)  # reads the first edit's cells, then waits for them
+            session.commit()
+        done.set()
+
+    worker = threading.Thread(target=refresh)
+    worker.start()
+    assert not done.wait(1.5)  # the refresh is waiting for the second edit's cells
+    edit.commit()
+    edit.close()
+    worker.join(timeout=60)
+    assert done.is_set()
+    with engine.connect() as conn:
+        stale, cells = conn.execute(STALE_NEAR).one()
+    # The refresh computed those cells from the first edit's zones; the second edit keeps them stale.
+    assert cells > 0 and stale > 0
+    with Session(engine) as session:
+        report = service.coverage_report(session, CITY, with_findings=False)
+        session.commit()
+    with engine.connect() as conn:
+        assert conn.execute(STALE_NEAR).one().stale == 0
+    assert report.refreshed.blind_cells >= stale

@@ -46,6 +46,8 @@ class CoverageCell(Base):
     computed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     blind_merged: Mapped[bool] = mapped_column(Boolean, server_default="false")
     reach_merged: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # One more for every stale mark an edit puts on the cell (migration 0013_coverage_zone_queue).
+    marks: Mapped[int] = mapped_column(BigInteger, server_default="0")
     __table_args__ = (UniqueConstraint("province", "id", name="uq_coverage_cells_province_id"),)
     # The shard key (migration 0009_province_shard_key), filled by trigger.
     province: Mapped[str] = mapped_column(CHAR(2))

@@ -336,7 +336,7 @@ def refresh_reach(session: Session, region: RegionRef, defaults: dict[str, float
         SET reach_gap = g.gap, reach_gap_m2 = COALESCE(ST_Area(CAST(g.gap AS geography)), 0),
             reach_stale = false, reach_merged = false, computed_at = now()
         FROM g
-        WHERE c.province = :province AND c.id = g.id
+        WHERE c.province = :province AND c.id = g.id AND c.marks = g.marks
     """)
     params = {**region.params(), "only_stale": True, **_OVERLAY, **share.params()}
     return session.execute(sql, params).rowcount

@@ -2,8 +2,10 @@
 -- MultiPolygon, NULL when reached) that no disc in the temporary table coverage_discs covers,
 -- computed by coverage_uncovered (migration 0003_coverage), like the blind parts.
 -- :parts and :part split the cells among connections, as in refresh_blind.sql.
+-- marks is what the UPDATE checks (see refresh_blind.sql).
 -- Used by an UPDATE for the stored default reach and as a plain SELECT for a what-if reach.
-SELECT c.id, c.child_id, coverage_uncovered(c.geom, 'coverage_discs', :grid_deg, :clip_vertices) AS gap
+SELECT c.id, c.child_id, c.marks,
+       coverage_uncovered(c.geom, 'coverage_discs', :grid_deg, :clip_vertices) AS gap
 FROM coverage_cells c
 WHERE c.province = :province AND c.region_id = :region_id AND (c.reach_stale OR NOT :only_stale)
   AND c.id % :parts = :part

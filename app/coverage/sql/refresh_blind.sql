@@ -6,9 +6,11 @@
 -- a border cell); the cells are.
 -- :parts and :part split the stale cells among connections that compute them side by side (cell id
 -- modulo :parts equals :part; 1 and 0 take them all).
--- The cell is left to be merged again (blind_merged). MATERIALIZED: the SET list names the result twice, and an inlined CTE would compute it twice.
+-- The cell is left to be merged again (blind_merged). A cell an edit marked again since it was read
+-- (marks moved on, migration 0013_coverage_zone_queue) keeps its mark for the next refresh.
+-- MATERIALIZED: the SET list names the result twice, and an inlined CTE would compute it twice.
 WITH computed AS MATERIALIZED (
-    SELECT c.id, coverage_uncovered(c.geom, 'zones', :grid_deg, :clip_vertices) AS blind
+    SELECT c.id, c.marks, coverage_uncovered(c.geom, 'zones', :grid_deg, :clip_vertices) AS blind
     FROM coverage_cells c
     WHERE c.province = :province AND c.region_id = :region_id AND c.blind_stale AND c.id % :parts = :part
 )
@@ -19,4 +21,4 @@ SET blind = k.blind,
     blind_merged = false,
     computed_at = now()
 FROM computed k
-WHERE c.province = :province AND c.id = k.id
+WHERE c.province = :province AND c.id = k.id AND c.marks = k.marks
