@@ -21,7 +21,8 @@ REGIONS = text("""
     INSERT INTO regions (adcode, name, level, parent_id, geom)
     SELECT v.adcode, v.name, 'district', c.id, ST_Multi(ST_MakeEnvelope(v.x0, 26.10, v.x1, 26.124, 4326))
     FROM regions c,
-         (VALUES ('970101', '分担西区', 119.20, 119.22), ('970102', '分担东区', 119.22, 119.24)) AS v(adcode, name, x0, x1)
+         (VALUES ('970101', '分担西区', 119.20, 119.22), ('970102', '分担东区', 119.22, 119.24))
+             AS v(adcode, name, x0, x1)
     WHERE c.adcode = '970100';
 """)
 # A 10 x 6 grid of 0.004-degree zones, every other one slightly enlarged so that neighbours overlap, three

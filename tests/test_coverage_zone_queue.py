@@ -15,7 +15,12 @@ QUEUED = text("SELECT z.code FROM coverage_zone_queue q JOIN zones z ON z.id = q
 AREA = text(
     "SELECT f.area_m2 FROM coverage_zone_facts f JOIN zones z ON z.id = f.zone_id WHERE z.code = :code"
 )
-MOVE = text("UPDATE zones SET geom = ST_Multi(ST_Scale(geom, 1.001, 1.001)) WHERE code = :code")
+# Grown by 0.1% about its centroid: the zone stays where it is (a zone that leaves the region's box waits
+# for a report of its new region).
+MOVE = text(
+    "UPDATE zones SET geom = ST_Multi(ST_Scale(geom, ST_MakePoint(1.001, 1.001), ST_Centroid(geom))) "
+    "WHERE code = :code"
+)
 
 
 @pytest.fixture
@@ -50,7 +55,8 @@ def test_an_edit_after_the_queue_was_read_keeps_the_zone_queued(analysed):
     code = _code(session)
     session.execute(MOVE, {"code": code})
     # A refresh reads the queue ...
-    session.execute(queries.STALE_ZONES, {**queries.ALL.params(), "full": False})
+    region = queries.get_region_ref(session, "990100")
+    session.execute(queries.STALE_ZONES, {**queries.ALL.params(), "full": False, "region_id": region.id})
     # ... an edit lands before it takes the zone off (renewing the zone's queue number) ...
     session.execute(MOVE, {"code": code})
     session.execute(queries.REGION_PIECES)
@@ -112,3 +118,12 @@ def test_a_partner_without_facts_is_passed_over_then_paired_once_computed(analys
     service.mark_stale_for_geometry(session, "SRID=4326;POINT(119.0065 26.0065)")
     service.refresh_region(session, region)
     assert session.execute(pairs).scalar_one() == 1
+
+
+def test_a_zone_outside_the_region_waits_for_a_report_of_its_own_region(analysed):
+    session = analysed
+    code = _code(session)
+    far = text("UPDATE zones SET geom = ST_Multi(ST_Translate(geom, 5, 5)) WHERE code = :code")
+    session.execute(far, {"code": code})  # now far outside city 990100
+    assert service.refresh_region(session, queries.get_region_ref(session, "990100")).zones == 0
+    assert session.execute(QUEUED).scalars().all() == [code]

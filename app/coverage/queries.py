@@ -193,15 +193,18 @@ LOCK_REGION = text("SELECT pg_advisory_xact_lock(hashtext('coverage:' || CAST(:a
 # computes zones, taken only when some wait, and held until commit like the region locks.
 LOCK_ZONE_FACTS = text("SELECT pg_advisory_xact_lock(hashtext('coverage:zone-facts'))")
 ZONES_WAITING = text("""
-    SELECT EXISTS (SELECT 1 FROM coverage_zone_queue)
-        OR (:full AND EXISTS (SELECT 1 FROM zones z
-                              WHERE NOT EXISTS (SELECT 1 FROM coverage_zone_facts f WHERE f.zone_id = z.id)))
+    WITH r AS (SELECT geom FROM regions WHERE id = :region_id)
+    SELECT EXISTS (SELECT 1 FROM coverage_zone_queue q JOIN zones z ON z.id = q.zone_id, r
+                   WHERE z.geom && r.geom)
+        OR (:full AND EXISTS (SELECT 1 FROM zones z, r
+                              WHERE z.geom && r.geom
+                                AND NOT EXISTS (SELECT 1 FROM coverage_zone_facts f WHERE f.zone_id = z.id)))
 """)
 
 
-def lock_zone_facts_if_waiting(session: Session, full: bool) -> bool:
-    """Take the zone-facts lock when zones wait to be computed (with full, also zones without facts)."""
-    if not session.execute(ZONES_WAITING, {"full": full}).scalar_one():
+def lock_zone_facts_if_waiting(session: Session, region: RegionRef, full: bool) -> bool:
+    """Take the zone-facts lock when zones of region's box wait to be computed (full: or have no facts)."""
+    if not session.execute(ZONES_WAITING, {"region_id": region.id, "full": full}).scalar_one():
         return False
     session.execute(LOCK_ZONE_FACTS)
     return True
@@ -351,16 +354,21 @@ def live_reach_gaps(session: Session, region: RegionRef) -> None:
     )
 
 
-# The zones to compute: those the edit triggers queued (coverage_zone_queue, migration
-# 0013_coverage_zone_queue), with the queue number read; when :full, also every zone without facts
-# (a first analysis: facts cleared, or rows written with the triggers off).
+# The zones to compute, those whose box meets region :region_id's: those the edit triggers queued
+# (coverage_zone_queue, migration 0013_coverage_zone_queue), with the queue number read; when :full,
+# also every zone without facts (a first analysis: facts cleared, or rows written with the triggers
+# off). Zones elsewhere wait for a report of their own region: a first analysis of one province in a
+# nation's data computes that province's zones, not the nation's.
 STALE_ZONES = text("""
     DROP TABLE IF EXISTS coverage_stale_zones;
     CREATE TEMP TABLE coverage_stale_zones ON COMMIT DROP AS
-    SELECT q.zone_id AS id, q.seq, q.zone_id % :parts = :part AS mine FROM coverage_zone_queue q
+    WITH r AS (SELECT geom FROM regions WHERE id = :region_id)
+    SELECT q.zone_id AS id, q.seq, q.zone_id % :parts = :part AS mine
+    FROM coverage_zone_queue q JOIN zones z ON z.id = q.zone_id, r
+    WHERE z.geom && r.geom
     UNION ALL
-    SELECT z.id, NULL, z.id % :parts = :part FROM zones z
-    WHERE :full
+    SELECT z.id, NULL, z.id % :parts = :part FROM zones z, r
+    WHERE :full AND z.geom && r.geom
       AND NOT EXISTS (SELECT 1 FROM coverage_zone_facts f WHERE f.zone_id = z.id)
       AND NOT EXISTS (SELECT 1 FROM coverage_zone_queue q WHERE q.zone_id = z.id);
     ANALYZE coverage_stale_zones;
@@ -376,13 +384,13 @@ REGION_PIECES = text("""
 """)
 
 
-def refresh_zone_facts(session: Session, share: Share = ALL, *, full: bool = False) -> int:
-    """Compute area and spill of every queued zone (share of them); return how many.
+def refresh_zone_facts(session: Session, region: RegionRef, share: Share = ALL, *, full: bool = False) -> int:
+    """Compute area and spill of every queued zone in region's box (share of them); return how many.
 
     With full, zones without facts are computed too (a region's first analysis). Their overlap pairs
     are computed next, by refresh_overlap_pairs.
     """
-    session.execute(STALE_ZONES, {**share.params(), "full": full})
+    session.execute(STALE_ZONES, {**share.params(), "full": full, "region_id": region.id})
     count = session.execute(text("SELECT count(*) FROM coverage_stale_zones WHERE mine")).scalar_one()
     if count:
         session.execute(REGION_PIECES)

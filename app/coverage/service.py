@@ -158,7 +158,7 @@ def refresh_region(session: Session, region: RegionRef, *, rebuild: bool = False
     started = time.perf_counter()
     queries.lock_regions(session, [region.adcode])
     build = rebuild or not queries.has_cells(session, region)
-    queries.lock_zone_facts_if_waiting(session, full=build)
+    queries.lock_zone_facts_if_waiting(session, region, full=build)
     built = zones = blind = reach = 0
     engine = _side_by_side_engine(session, region, build)
     if engine is not None:
@@ -170,7 +170,7 @@ def refresh_region(session: Session, region: RegionRef, *, rebuild: bool = False
     # facts and their queue: the order in which an edit's trigger takes them, so the two never deadlock.
     blind += queries.refresh_blind(session, region)
     reach += queries.refresh_reach(session, region, _defaults())
-    zones += queries.refresh_zone_facts(session, full=build and engine is None)
+    zones += queries.refresh_zone_facts(session, region, full=build and engine is None)
     queries.refresh_overlap_pairs(session)
     stats = RefreshStats(built, blind, reach, zones, (time.perf_counter() - started) * 1000)
     log.info("coverage refresh of %s: %s", region.adcode, stats)
@@ -243,7 +243,7 @@ def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coverage")
     try:
         cut = pool.submit(committed, partial(_build_cells, region=region)) if build else None
-        facts = shares(parts, partial(queries.refresh_zone_facts, full=build))
+        facts = shares(parts, partial(queries.refresh_zone_facts, region=region, full=build))
         zones = sum(f.result() for f in facts)  # every zone has its facts from here on
         pairs = shares(parts, queries.refresh_overlap_pairs)
         built = cut.result() if cut is not None else 0  # the cells exist from here on
