@@ -193,11 +193,13 @@ Raw numbers: `docs/bench-raw/<scale>.json`. Percentiles are in milliseconds.
 ## Reproduce
 
 ```
-make bench                                    # city scale (Fuzhou): about 6.5 min on 2 cores, set-up included
+make bench                                    # city scale (Fuzhou): about 6 min on 2 cores, set-up included
 make bench BENCH_ARGS="--scale province"      # Fujian, ten times the city
-make bench BENCH_ARGS="--scale province --sites 1000000 --pois 200000"   # guide's scale, ~20 min
+make bench BENCH_ARGS="--scale province --sites 1000000 --pois 200000"   # guide's scale, ~15 min
 make bench BENCH_ARGS="--only nearby-10,nearby-http"                     # a subset
 make bench BENCH_ARGS="--reuse --only map-pages"                         # the map-page rows alone
+make bench BENCH_ARGS="--scale nation --only nearby-10,radius-2km,search-keyword,http,load"
+                                              # the guide at nation scale, ~30 min of generation
 ```
 
 What the scenarios do: `nearby-10` and `radius-2km` call `app.sites.queries.nearby_sites` (k = 10;
