@@ -195,7 +195,7 @@ LOCK_ZONE_FACTS = text("SELECT pg_advisory_xact_lock(hashtext('coverage:zone-fac
 ZONES_WAITING = text("""
     WITH r AS (SELECT geom FROM regions WHERE id = :region_id)
     SELECT EXISTS (SELECT 1 FROM coverage_zone_queue q JOIN zones z ON z.id = q.zone_id, r
-                   WHERE z.geom && r.geom)
+                   WHERE CAST(z.geom AS box2d) && CAST(r.geom AS box2d))
         OR (:full AND EXISTS (SELECT 1 FROM zones z, r
                               WHERE z.geom && r.geom
                                 AND NOT EXISTS (SELECT 1 FROM coverage_zone_facts f WHERE f.zone_id = z.id)))
@@ -365,7 +365,8 @@ STALE_ZONES = text("""
     WITH r AS (SELECT geom FROM regions WHERE id = :region_id)
     SELECT q.zone_id AS id, q.seq, q.zone_id % :parts = :part AS mine
     FROM coverage_zone_queue q JOIN zones z ON z.id = q.zone_id, r
-    WHERE z.geom && r.geom
+    -- Boxes compared as box2d, which no index serves: the few queued zones lead, not the region's box.
+    WHERE CAST(z.geom AS box2d) && CAST(r.geom AS box2d)
     UNION ALL
     SELECT z.id, NULL, z.id % :parts = :part FROM zones z, r
     WHERE :full AND z.geom && r.geom
