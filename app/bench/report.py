@@ -207,8 +207,9 @@ all within 2 km) from 400 seeded points near sites, and check the 10 nearest aga
 ST_Distance ranking; the HTTP scenarios send one request at a time to one warm gunicorn sync worker
 (`/api/v1/sites/nearby`, `/api/v1/sites/<id>`, `/ogc/collections/sites/items` with 100 and with 1,000
 features in a bbox, `/tiles/sites/<z>/<x>/<y>.pbf` at z10/13/16, `/`); `nearby-throughput` drives 2
-workers with 16 concurrent connections after a warm-up, in three 5-second rounds that alternate with the
-minimal app's, each side's median round counting (its notes give each side's CPU time per request, of the
+workers with 16 concurrent connections after a warm-up, in five 5-second rounds that alternate with the
+minimal app's, the pair of adjacent rounds with the median ratio counting (its notes give each side's
+CPU time per request, of the
 gunicorn workers and of the database backends, over all rounds); `coverage-full` is
 `app.coverage.service.coverage_report` (all six findings) for the scale's region as the service keeps it:
 its cells, zone facts and merged pieces stored and kept current by the edit triggers; `coverage-first-run`

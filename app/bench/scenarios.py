@@ -260,15 +260,23 @@ def _nearby_statement(ctx: BenchContext) -> dict[str, Any]:
 # -- HTTP throughput ----------------------------------------------------------------------------------
 
 
-THROUGHPUT_ROUNDS = 3
+THROUGHPUT_ROUNDS = 5
 
 
-def _median_round(rounds: list[tuple[Any, dict]]) -> tuple[Any, dict]:
-    """Return the round (stats, load info) with the median throughput, its errors summed over all rounds."""
-    ordered = sorted(rounds, key=lambda r: r[0].throughput)
-    stats, info = ordered[len(ordered) // 2]
-    totals = {k: sum(r[1][k] for r in rounds) for k in ("errors", "non2xx")}
-    return stats, {**info, **totals}
+def _median_pair(ours: list[tuple[Any, dict]], theirs: list[tuple[Any, dict]]) -> tuple[Any, dict, Any, dict]:
+    """Return the pair of adjacent rounds whose throughput ratio is the median one, errors summed.
+
+    Rounds alternate, so each of our rounds is paired with the reference round run right after it: a
+    slower or faster spell of the machine falls on both members of a pair, and the median ratio over
+    pairs is what the machine's drift moves least.
+    """
+    pairs = sorted(zip(ours, theirs, strict=True), key=lambda p: p[0][0].throughput / p[1][0].throughput)
+    (stats, info), (ref_stats, ref_info) = pairs[len(pairs) // 2]
+
+    def totals(rounds: list[tuple[Any, dict]]) -> dict[str, int]:
+        return {k: sum(r[1][k] for r in rounds) for k in ("errors", "non2xx")}
+
+    return stats, {**info, **totals(ours)}, ref_stats, {**ref_info, **totals(theirs)}
 
 
 def _load_counting_cpu(
@@ -316,10 +324,10 @@ def nearby_throughput(ctx: BenchContext, outcome: Outcome) -> None:
         for side, (w, d, n) in cpu.items()
         if n
     }
-    outcome.stats, info = _median_round(ours)
+    outcome.stats, info, outcome.reference_stats, ref_info = _median_pair(ours, theirs)
     outcome.notes.update(app_load=info, app_worker_peak_rss_mb=round(server.worker_peak_rss_mb(), 1))
     outcome.reference = "minimal Flask+psycopg2 app, same query, same gunicorn"
-    outcome.reference_stats, outcome.notes["reference_load"] = _median_round(theirs)
+    outcome.notes["reference_load"] = ref_info
     outcome.notes["rounds_req_per_s"] = {
         "app": [round(s.throughput) for s, _ in ours],
         "reference": [round(s.throughput) for s, _ in theirs],
