@@ -192,19 +192,12 @@ LOCK_REGION = text("SELECT pg_advisory_xact_lock(hashtext('coverage:' || CAST(:a
 # once and replace each other's facts under the overlap pairs that refer to them. One refresh at a time
 # computes zones, taken only when some wait, and held until commit like the region locks.
 LOCK_ZONE_FACTS = text("SELECT pg_advisory_xact_lock(hashtext('coverage:zone-facts'))")
-ZONES_WAITING = text("""
-    WITH r AS (SELECT geom FROM regions WHERE id = :region_id)
-    SELECT EXISTS (SELECT 1 FROM coverage_zone_queue q JOIN zones z ON z.id = q.zone_id, r
-                   WHERE CAST(z.geom AS box2d) && CAST(r.geom AS box2d))
-        OR (:full AND EXISTS (SELECT 1 FROM zones z, r
-                              WHERE z.geom && r.geom
-                                AND NOT EXISTS (SELECT 1 FROM coverage_zone_facts f WHERE f.zone_id = z.id)))
-""")
 
 
 def lock_zone_facts_if_waiting(session: Session, region: RegionRef, full: bool) -> bool:
     """Take the zone-facts lock when zones of region's box wait to be computed (full: or have no facts)."""
-    if not session.execute(ZONES_WAITING, {"region_id": region.id, "full": full}).scalar_one():
+    params = {**ALL.params(), "region_id": region.id, "full": full}
+    if not session.execute(ZONES_WAITING, params).scalar_one():
         return False
     session.execute(LOCK_ZONE_FACTS)
     return True
@@ -359,9 +352,7 @@ def live_reach_gaps(session: Session, region: RegionRef) -> None:
 # also every zone without facts (a first analysis: facts cleared, or rows written with the triggers
 # off). Zones elsewhere wait for a report of their own region: a first analysis of one province in a
 # nation's data computes that province's zones, not the nation's.
-STALE_ZONES = text("""
-    DROP TABLE IF EXISTS coverage_stale_zones;
-    CREATE TEMP TABLE coverage_stale_zones ON COMMIT DROP AS
+_WAITING_ZONES = """
     WITH r AS (SELECT geom FROM regions WHERE id = :region_id)
     SELECT q.zone_id AS id, q.seq, q.zone_id % :parts = :part AS mine
     FROM coverage_zone_queue q JOIN zones z ON z.id = q.zone_id, r
@@ -371,9 +362,14 @@ STALE_ZONES = text("""
     SELECT z.id, NULL, z.id % :parts = :part FROM zones z, r
     WHERE :full AND z.geom && r.geom
       AND NOT EXISTS (SELECT 1 FROM coverage_zone_facts f WHERE f.zone_id = z.id)
-      AND NOT EXISTS (SELECT 1 FROM coverage_zone_queue q WHERE q.zone_id = z.id);
+      AND NOT EXISTS (SELECT 1 FROM coverage_zone_queue q WHERE q.zone_id = z.id)
+"""
+STALE_ZONES = text(f"""
+    DROP TABLE IF EXISTS coverage_stale_zones;
+    CREATE TEMP TABLE coverage_stale_zones ON COMMIT DROP AS {_WAITING_ZONES};
     ANALYZE coverage_stale_zones;
 """)
+ZONES_WAITING = text(f"SELECT EXISTS ({_WAITING_ZONES})")
 REGION_PIECES = text("""
     DROP TABLE IF EXISTS coverage_region_pieces;
     CREATE TEMP TABLE coverage_region_pieces ON COMMIT DROP AS
