@@ -77,6 +77,21 @@ def test_the_limit_holds_without_a_content_length(client, admin_headers):
     assert response.status_code == 413
 
 
+class _Unreadable(io.RawIOBase):
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        raise AssertionError("the body of a request that sent none was read")
+
+
+def test_a_request_without_a_body_is_not_read_for_one(client):
+    # Gunicorn marks every request's input terminated, bodiless GETs included.
+    unreadable = {"wsgi.input": _Unreadable(), "wsgi.input_terminated": True}
+    response = client.get("/api/v1/regions", environ_overrides=unreadable)
+    assert response.status_code == 200
+
+
 def test_geometry_limits_name_the_parameter(app):
     with app.app_context():
         assert check_geometry(box(119, 26, 119.1, 26.1)).bounds == (119, 26, 119.1, 26.1)

@@ -81,6 +81,15 @@ def policy(nonce: str | None, map_page: bool, img_extra: str = "") -> str:
     )
 
 
+def has_body(environ: Mapping[str, Any]) -> bool:
+    """Return True when the request sends a body: a non-zero Content-Length, or chunked transfer.
+
+    Gunicorn marks every request's input as terminated, so that flag alone does not mean a body.
+    """
+    length = environ.get("CONTENT_LENGTH")
+    return bool(length and length != "0") or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+
+
 def _limit_body(req: Request, limit: int) -> None:
     size = req.content_length
     if size is None and req.environ.get("wsgi.input_terminated"):
@@ -98,9 +107,16 @@ def _limit_body(req: Request, limit: int) -> None:
 
 def _refuse_nul(req: Request) -> None:
     # PostgreSQL text cannot hold U+0000; refuse it here, naming the parameter, instead of failing in SQL.
+    environ = req.environ
+    raw = environ.get("QUERY_STRING", "")
+    if "%00" not in raw and "\x00" not in raw and "\x00" not in environ.get("PATH_INFO", ""):
+        return  # nothing in the URL decodes to NUL
     for name, value in [*req.args.items(multi=True), *(req.view_args or {}).items()]:
         if "\x00" in name or (isinstance(value, str) and "\x00" in value):
             raise InvalidParameter(f"{name[:40]!r} contains a NUL character", param=name[:40])
+
+
+def _refuse_body_nul(req: Request) -> None:
     if req.content_length and req.is_json and b"\\u0000" in req.get_data(cache=True):
         raise InvalidBody("the JSON body contains a NUL character (\\u0000)", param="body")
 
@@ -122,33 +138,39 @@ def init_app(app: Flask) -> None:
     def _check_request() -> None:
         # One hook and one look-up of the request object for the three checks: they run on every request.
         req = request._get_current_object()
-        _limit_body(req, body_limit())
+        if has_body(req.environ):
+            _limit_body(req, body_limit())
+            _refuse_body_nul(req)
+            _limit_geometries(req, app.config)
         _refuse_nul(req)
-        _limit_geometries(req, app.config)
 
-    # Most answers (the API) carry no nonce: their policy is built once per kind of page, not per request.
-    without_nonce: dict[tuple[bool, str], str] = {}
+    # Most answers (the API) carry no nonce: their headers are built once per kind of page, not per request.
+    without_nonce: dict[tuple[bool, str], tuple[tuple[str, str], ...]] = {}
+
+    def defaults(nonce: str | None, map_page: bool, img_extra: str) -> tuple[tuple[str, str], ...]:
+        return (("Content-Security-Policy", policy(nonce, map_page, img_extra)), *STATIC_HEADERS)
 
     @app.after_request
     def _headers(response: Response) -> Response:
         config = app.config
-        map_page = request.blueprint in config["CSP_MAP_BLUEPRINTS"]
+        req = request._get_current_object()
+        map_page = req.blueprint in config["CSP_MAP_BLUEPRINTS"]
         headers = response.headers
         nonce = g.get("csp_nonce")
         img_extra = config["CSP_IMG_SRC_EXTRA"]
         if nonce is None:
             key = (map_page, img_extra)
             if key not in without_nonce:
-                without_nonce[key] = policy(None, map_page, img_extra)
-            csp = without_nonce[key]
+                without_nonce[key] = defaults(None, map_page, img_extra)
+            wanted = without_nonce[key]
         else:
-            csp = policy(nonce, map_page, img_extra)
+            wanted = defaults(nonce, map_page, img_extra)
         # One pass over the names already set (a missing name makes werkzeug's setdefault raise and catch).
         present = {name.lower() for name, _ in headers.items()}
-        for name, value in (("Content-Security-Policy", csp), *STATIC_HEADERS):
+        for name, value in wanted:
             if name.lower() not in present:
                 headers.add(name, value)
-        if request.is_secure:
+        if req.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if "hongtu_identity" in g and current_user().authenticated:
             # Answers that depend on who asked must not be kept by shared caches.
