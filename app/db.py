@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import os
+import re
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg2
+import psycopg2.errors
 from flask import Flask, current_app, g
 from sqlalchemy import TextClause, create_engine, event
 from sqlalchemy.dialects.postgresql import psycopg2 as pg_psycopg2
@@ -41,14 +45,18 @@ def make_engine(url: str, slow_query_ms: float = 200.0, *, read_only: bool = Fal
         pool_size=5,
         max_overflow=5,
         future=True,
-        **({"isolation_level": "AUTOCOMMIT"} if read_only else {}),
+        # Autocommit connections come back with no transaction open: nothing to roll back on return.
+        **({"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None} if read_only else {}),
     )
     if read_only:
         # Once per new connection (a SET, not a startup option, so poolers that refuse options work too).
+        # The statements fetch_rows prepares here are the ones whose plan is the same whatever the values
+        # (see _fetch_prepared): they are planned once, not again for each new value of a LIMIT.
         @event.listens_for(engine, "connect")
-        def _refuse_writes(dbapi_connection, record):
+        def _read_settings(dbapi_connection, record):
             with dbapi_connection.cursor() as cursor:
                 cursor.execute("SET SESSION default_transaction_read_only = on")
+                cursor.execute("SET SESSION plan_cache_mode = force_generic_plan")
             if not dbapi_connection.autocommit:
                 dbapi_connection.commit()
 
@@ -126,7 +134,7 @@ def driver_sql(statement: TextClause) -> str:
 
 
 def fetch_rows(
-    session: Session, statement: TextClause, params: Mapping[str, Any]
+    session: Session, statement: TextClause, params: Mapping[str, Any], *, prepared: bool = False
 ) -> tuple[list[str], list[tuple]]:
     """Return the column names and row tuples of statement, run on the session's connection.
 
@@ -136,11 +144,14 @@ def fetch_rows(
     it alone (the read sessions' case), which skips the session's transaction bookkeeping.  When something
     listens to the engine's statements (the slow-query log, the benchmark's capture) it goes through
     SQLAlchemy so they see it.
+
+    prepared asks for a server-side prepared statement on the borrowed connection (see _fetch_prepared):
+    for statements whose plan does not depend on the values, where planning costs more than running.
     """
     sql = driver_sql(statement)
     bind = session.get_bind()
     if isinstance(bind, Engine) and not session.in_transaction() and not _listened(bind):
-        found = _fetch_borrowed(bind, sql, params)
+        found = _fetch_borrowed(bind, sql, params, prepared and prepare_enabled())
         if found is not None:
             return found
     conn = session.connection()
@@ -155,16 +166,100 @@ def _listened(target: Engine | Connection) -> bool:
 
 
 def _fetch_borrowed(
-    engine: Engine, sql: str, params: Mapping[str, Any]
+    engine: Engine, sql: str, params: Mapping[str, Any], prepared: bool = False
 ) -> tuple[list[str], list[tuple]] | None:
     """Run sql on a pooled connection of engine if it is in autocommit; None when it is not."""
     pooled = engine.raw_connection()
     try:
         if not pooled.dbapi_connection.autocommit:
             return None  # a SELECT would open a transaction the pool then has to roll back
+        if prepared:
+            return _fetch_prepared(engine.dialect, pooled, sql, params)
         return _fetch(engine.dialect, pooled.dbapi_connection, pooled, sql, params)
     finally:
         pooled.close()
+
+
+def prepare_enabled() -> bool:
+    """Return False when HONGTU_DB_PREPARE=0: behind a pooler that hands each statement to any server
+    connection (PgBouncer in transaction mode), a statement prepared on one is unknown on the next."""
+    return os.environ.get("HONGTU_DB_PREPARE", "1") != "0"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A driver statement as a server-side prepared statement: its name, PREPARE and EXECUTE texts."""
+
+    name: str
+    prepare: str
+    execute: str
+
+
+_PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s")
+
+
+@functools.lru_cache(maxsize=256)
+def prepared_form(sql: str) -> Prepared:
+    """Return sql (psycopg2's %(name)s parameters, % doubled) as a PREPARE with $n and its EXECUTE.
+
+    The server infers each parameter's type from where it first appears (a CAST, a LIMIT, a comparison),
+    as it does for the plain statement; EXECUTE then passes the values as psycopg2 quotes them.
+    """
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "%"
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    body = _PLACEHOLDER.sub(number, sql)
+    name = "hongtu_" + hashlib.sha1(sql.encode("utf-8")).hexdigest()[:16]
+    arguments = f" ({', '.join(f'%({n})s' for n in names)})" if names else ""
+    return Prepared(name, f"PREPARE {name} AS {body}", f"EXECUTE {name}{arguments}")
+
+
+def _fetch_prepared(
+    dialect: Any, pooled: Any, sql: str, params: Mapping[str, Any]
+) -> tuple[list[str], list[tuple]]:
+    """Run sql as a statement prepared on this pooled connection, preparing it on first use.
+
+    A search's plan takes longer to make than to run: prepared, the server plans it once per connection
+    (a generic plan once it has seen that the values do not change the plan). The names prepared are
+    kept in the connection's pool record, which is cleared when the connection is replaced. A statement
+    the server no longer has (DISCARD ALL) or whose result columns a migration changed is prepared again.
+    """
+    form = prepared_form(sql)
+    dbapi_connection = pooled.dbapi_connection
+    done: set[str] = pooled.info.setdefault("hongtu_prepared", set())
+    for attempt in (1, 2):
+        if form.name not in done:
+            _execute(dialect, dbapi_connection, pooled, form.prepare)
+            done.add(form.name)
+        try:
+            return _fetch(dialect, dbapi_connection, pooled, form.execute, params)
+        except DBAPIError as err:
+            lost = isinstance(err.orig, psycopg2.errors.InvalidSqlStatementName)
+            changed = isinstance(err.orig, psycopg2.errors.FeatureNotSupported)
+            if attempt == 2 or not (lost or changed):
+                raise
+            done.discard(form.name)
+            if changed:
+                _execute(dialect, dbapi_connection, pooled, f"DEALLOCATE {form.name}")
+    raise AssertionError("unreachable")
+
+
+def _execute(dialect: Any, dbapi_connection: Any, owner: Any, sql: str) -> None:
+    """Run sql, which takes no parameters and returns no rows, with _fetch's error handling."""
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(sql)
+    except psycopg2.Error as err:
+        if dialect.is_disconnect(err, dbapi_connection, None):
+            owner.invalidate(err)
+        raise DBAPIError.instance(sql, None, err, psycopg2.Error) from err
 
 
 def _fetch(

@@ -7,7 +7,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from app.db import driver_sql, fetch_rows, make_engine
+from app.db import driver_sql, fetch_rows, make_engine, prepared_form
 
 STATEMENT = text("""
     SELECT n, n * :factor AS scaled, '100%' AS literal, ARRAY['甲', :tag] AS tags
@@ -86,3 +86,75 @@ def test_a_session_on_an_engine_outside_autocommit_keeps_to_its_own_connection(d
             assert session.in_transaction()
     finally:
         engine.dispose()
+
+
+# -- prepared statements -------------------------------------------------------------------------------
+
+
+def test_the_prepared_form_numbers_each_parameter_once_and_keeps_percent_signs():
+    form = prepared_form("SELECT %(a)s + %(b)s, %(a)s, '100%%' LIKE 'x'")
+    assert form.prepare.endswith("AS SELECT $1 + $2, $1, '100%' LIKE 'x'")
+    assert form.execute == f"EXECUTE {form.name} (%(a)s, %(b)s)"
+    bare = prepared_form("SELECT 1")
+    assert bare.execute == f"EXECUTE {bare.name}" and bare.name != form.name
+
+
+@pytest.fixture
+def read_engine(database_url):
+    engine = make_engine(database_url, read_only=True)
+    yield engine
+    engine.dispose()
+
+
+def _prepared_on(engine) -> tuple[list[str], int]:
+    """Return the names prepared on the pool's one connection and how many generic plans ran."""
+    pooled = engine.raw_connection()
+    try:
+        with pooled.dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT name, generic_plans FROM pg_prepared_statements ORDER BY name")
+            found = cursor.fetchall()
+        return [name for name, _ in found], sum(plans for _, plans in found)
+    finally:
+        pooled.close()
+
+
+def test_a_prepared_read_gives_the_plain_reads_rows_and_is_planned_once(read_engine):
+    with Session(read_engine) as session:
+        for factor in (1, 2, 3):
+            plain = fetch_rows(session, STATEMENT, {"factor": factor, "tag": "戊"})
+            prepared = fetch_rows(session, STATEMENT, {"factor": factor, "tag": "戊"}, prepared=True)
+            assert prepared == plain
+            assert prepared[1][-1] == (3, 3 * factor, "100%", ["甲", "戊"])
+    names, generic = _prepared_on(read_engine)
+    assert names == [prepared_form(driver_sql(STATEMENT)).name]
+    assert generic == 3  # a generic plan each time: planned once, on the first EXECUTE
+    assert read_engine.pool.checkedout() == 0
+
+
+def test_a_statement_the_server_dropped_is_prepared_again(read_engine):
+    with Session(read_engine) as session:
+        assert fetch_rows(session, STATEMENT, {"factor": 1, "tag": "己"}, prepared=True)[1]
+        pooled = read_engine.raw_connection()
+        with pooled.dbapi_connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")  # what DISCARD ALL or a server-side reset does
+        pooled.close()
+        rows = fetch_rows(session, STATEMENT, {"factor": 2, "tag": "己"}, prepared=True)[1]
+    assert rows[0] == (1, 2, "100%", ["甲", "己"])
+    assert _prepared_on(read_engine)[0] == [prepared_form(driver_sql(STATEMENT)).name]
+
+
+def test_a_prepared_read_raises_database_errors_as_sqlalchemys(read_engine):
+    with Session(read_engine) as session:
+        with pytest.raises(DBAPIError) as caught:
+            fetch_rows(session, text("SELECT 1 / CAST(:zero AS int)"), {"zero": 0}, prepared=True)
+        assert "division by zero" in str(caught.value.orig)
+        assert read_engine.pool.checkedout() == 0
+        minus_one = text("SELECT CAST(:x AS int) - 1")
+        assert fetch_rows(session, minus_one, {"x": 1}, prepared=True)[1] == [(0,)]
+
+
+def test_hongtu_db_prepare_0_sends_the_plain_statement(read_engine, monkeypatch):
+    monkeypatch.setenv("HONGTU_DB_PREPARE", "0")
+    with Session(read_engine) as session:
+        assert fetch_rows(session, STATEMENT, {"factor": 1, "tag": "庚"}, prepared=True)[1]
+    assert _prepared_on(read_engine)[0] == []

@@ -73,6 +73,8 @@ def nearest_rows(
     statement = nearest_statement(table, columns, filters)
     if knn and conditions and count_capped(session, table, conditions, FEW_MATCHES + 1) <= FEW_MATCHES:
         statement = _few_statement(table, columns, filters)
+    # Unfiltered, the walk's plan is the same whatever the values, so the server keeps it (a prepared
+    # statement); with filters the best plan may depend on their values, and it is planned each time.
     # The hottest read of the guide: rows straight off the driver's cursor (db.fetch_rows).
-    names, rows = fetch_rows(session, statement, params)
+    names, rows = fetch_rows(session, statement, params, prepared=not conditions)
     return [dict(zip(names, row, strict=True)) for row in rows]
