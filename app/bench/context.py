@@ -97,7 +97,7 @@ class BenchContext:
     ) -> Gunicorn:
         """Return a running gunicorn for target with workers workers, starting it on first use; the
         others are stopped first unless alongside (a comparison that alternates between two servers)."""
-        key = (target, workers)
+        key = (target, workers, tuple(sorted((env or {}).items())))
         if key not in self._servers:
             # One server at a time otherwise: a second idle one would still hold memory the run reports.
             if not alongside:

@@ -209,8 +209,10 @@ ST_Distance ranking; the HTTP scenarios send one request at a time to one warm g
 features in a bbox, `/tiles/sites/<z>/<x>/<y>.pbf` at z10/13/16, `/`); `nearby-throughput` drives 2
 workers with 16 concurrent connections after a warm-up, in five 5-second rounds that alternate with the
 minimal app's, the pair of adjacent rounds with the median ratio counting (its notes give each side's
-CPU time per request, of the
-gunicorn workers and of the database backends, over all rounds); `coverage-full` is
+CPU time per request, of the gunicorn workers and of the database backends, over all rounds). Hongtu sends
+its unfiltered nearest search as a statement prepared once per connection, the minimal app the statement's
+text; three more pairs of rounds with `HONGTU_DB_PREPARE=0` give the ratio without that, noted as
+`without_prepared_statements`; `coverage-full` is
 `app.coverage.service.coverage_report` (all six findings) for the scale's region as the service keeps it:
 its cells, zone facts and merged pieces stored and kept current by the edit triggers; `coverage-first-run`
 is the same report with nothing stored (every cell cut and computed), what a region costs once, after an

@@ -292,6 +292,38 @@ def _load_counting_cpu(
     return stats, info
 
 
+def _cpu_per_request(cpu: dict[str, list]) -> dict[str, dict[str, float]]:
+    return {
+        side: {"workers": round(w / n * 1000, 3), "database": round(d / n * 1000, 3)}
+        for side, (w, d, n) in cpu.items()
+        if n
+    }
+
+
+def _unprepared_rounds(ctx: BenchContext, paths: list[str], minimal: Any, minimal_paths: list[str]) -> dict:
+    """Three more pairs of rounds with HONGTU_DB_PREPARE=0: how much of the margin prepared plans give.
+
+    The reference sends the statement's text each time, as a minimal app would; Hongtu prepares its
+    unfiltered nearest search once per connection (app.db.fetch_rows).
+    """
+    server = ctx.server("app.bench.wsgi:app", 2, env={"HONGTU_DB_PREPARE": "0"}, alongside=True)
+    duration = ctx.sampling.load_s / 2
+    load(server.base, paths, 16, max(1.0, duration / 2))
+    ours, theirs = [], []
+    cpu = {"app": [0.0, 0.0, 0], "reference": [0.0, 0.0, 0]}
+    for _ in range(3):
+        ours.append(_load_counting_cpu(ctx, server, paths, duration, cpu["app"]))
+        theirs.append(_load_counting_cpu(ctx, minimal, minimal_paths, duration, cpu["reference"]))
+    stats, info, ref_stats, _ = _median_pair(ours, theirs)
+    return {
+        "ratio": round(stats.throughput / ref_stats.throughput, 3),
+        "req_per_s": round(stats.throughput),
+        "reference_req_per_s": round(ref_stats.throughput),
+        "non2xx": info["non2xx"],
+        "cpu_ms_per_request": _cpu_per_request(cpu),
+    }
+
+
 @scenario("nearby-throughput", "2 workers, 16 clients: ≥ 0.8× minimal Flask+psycopg2", group="load")
 def nearby_throughput(ctx: BenchContext, outcome: Outcome) -> None:
     _path_ok(ctx, _nearby_path(ctx, 0))
@@ -319,12 +351,9 @@ def nearby_throughput(ctx: BenchContext, outcome: Outcome) -> None:
     for _ in range(THROUGHPUT_ROUNDS):
         ours.append(_load_counting_cpu(ctx, server, paths, duration / 2, cpu["app"]))
         theirs.append(_load_counting_cpu(ctx, minimal, minimal_paths, duration / 2, cpu["reference"]))
-    outcome.notes["cpu_ms_per_request"] = {
-        side: {"workers": round(w / n * 1000, 3), "database": round(d / n * 1000, 3)}
-        for side, (w, d, n) in cpu.items()
-        if n
-    }
+    outcome.notes["cpu_ms_per_request"] = _cpu_per_request(cpu)
     outcome.stats, info, outcome.reference_stats, ref_info = _median_pair(ours, theirs)
+    outcome.notes["without_prepared_statements"] = _unprepared_rounds(ctx, paths, minimal, minimal_paths)
     outcome.notes.update(app_load=info, app_worker_peak_rss_mb=round(server.worker_peak_rss_mb(), 1))
     outcome.reference = "minimal Flask+psycopg2 app, same query, same gunicorn"
     outcome.notes["reference_load"] = ref_info
