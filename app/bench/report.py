@@ -216,7 +216,8 @@ text; three more pairs of rounds with `HONGTU_DB_PREPARE=0` give the ratio witho
 `app.coverage.service.coverage_report` (all six findings) for the scale's region as the service keeps it:
 its cells, zone facts and merged pieces stored and kept current by the edit triggers; `coverage-first-run`
 is the same report with nothing stored (every cell cut and computed), what a region costs once, after an
-import: the stored state is forgotten and committed before each sample, so the report's transaction starts
+import: the stored state is forgotten, every zone queued as an import's trigger leaves it, and this committed
+before each sample, so the report's transaction starts
 clean and shares the cutting and computing among `HONGTU_COVERAGE_WORKERS` connections (the CPU count, 2
 here) as the service does, and its memory figure is the peak of all the database's backends together,
 sampled every 50 ms; `coverage-incremental` moves one zone by ~40 m and recomputes what

@@ -353,11 +353,12 @@ def live_reach_gaps(session: Session, region: RegionRef) -> None:
 # off). Zones elsewhere wait for a report of their own region: a first analysis of one province in a
 # nation's data computes that province's zones, not the nation's.
 _WAITING_ZONES = """
-    WITH r AS (SELECT geom FROM regions WHERE id = :region_id)
+    -- The region's box is taken once: cast row by row, its whole outline was read again for each zone.
+    WITH r AS MATERIALIZED (SELECT geom, CAST(geom AS box2d) AS box FROM regions WHERE id = :region_id)
     SELECT q.zone_id AS id, q.seq, q.zone_id % :parts = :part AS mine
     FROM coverage_zone_queue q JOIN zones z ON z.id = q.zone_id, r
     -- Boxes compared as box2d, which no index serves: the few queued zones lead, not the region's box.
-    WHERE CAST(z.geom AS box2d) && CAST(r.geom AS box2d)
+    WHERE CAST(z.geom AS box2d) && r.box
     UNION ALL
     SELECT z.id, NULL, z.id % :parts = :part FROM zones z, r
     WHERE :full AND z.geom && r.geom
