@@ -351,17 +351,18 @@ def live_reach_gaps(session: Session, region: RegionRef) -> None:
 # (coverage_zone_queue, migration 0013_coverage_zone_queue), with the queue number read; when :full,
 # also every zone without facts (a first analysis: facts cleared, or rows written with the triggers
 # off). Zones elsewhere wait for a report of their own region: a first analysis of one province in a
-# nation's data computes that province's zones, not the nation's.
+# nation's data computes that province's zones, not the nation's. Only the share :part of :parts (zone
+# id modulo :parts) is listed: each connection lists its own.
 _WAITING_ZONES = """
     -- The region's box is taken once: cast row by row, its whole outline was read again for each zone.
     WITH r AS MATERIALIZED (SELECT geom, CAST(geom AS box2d) AS box FROM regions WHERE id = :region_id)
-    SELECT q.zone_id AS id, q.seq, q.zone_id % :parts = :part AS mine
+    SELECT q.zone_id AS id, q.seq
     FROM coverage_zone_queue q JOIN zones z ON z.id = q.zone_id, r
     -- Boxes compared as box2d, which no index serves: the few queued zones lead, not the region's box.
-    WHERE CAST(z.geom AS box2d) && r.box
+    WHERE q.zone_id % :parts = :part AND CAST(z.geom AS box2d) && r.box
     UNION ALL
-    SELECT z.id, NULL, z.id % :parts = :part FROM zones z, r
-    WHERE :full AND z.geom && r.geom
+    SELECT z.id, NULL FROM zones z, r
+    WHERE :full AND z.geom && r.geom AND z.id % :parts = :part
       AND NOT EXISTS (SELECT 1 FROM coverage_zone_facts f WHERE f.zone_id = z.id)
       AND NOT EXISTS (SELECT 1 FROM coverage_zone_queue q WHERE q.zone_id = z.id)
 """
@@ -371,14 +372,22 @@ STALE_ZONES = text(f"""
     ANALYZE coverage_stale_zones;
 """)
 ZONES_WAITING = text(f"SELECT EXISTS ({_WAITING_ZONES})")
+# The outlines of the queued zones' regions, cut small for zone_facts.sql: as areas, and as lines.
 REGION_PIECES = text("""
     DROP TABLE IF EXISTS coverage_region_pieces;
     CREATE TEMP TABLE coverage_region_pieces ON COMMIT DROP AS
     SELECT g.id AS region_id, ST_Subdivide(g.geom, 256) AS geom
     FROM regions g
-    WHERE g.id IN (SELECT z.region_id FROM zones z JOIN coverage_stale_zones s ON s.id = z.id AND s.mine);
+    WHERE g.id IN (SELECT z.region_id FROM zones z JOIN coverage_stale_zones s ON s.id = z.id);
     CREATE INDEX ON coverage_region_pieces USING gist (geom);
     ANALYZE coverage_region_pieces;
+    DROP TABLE IF EXISTS coverage_region_edges;
+    CREATE TEMP TABLE coverage_region_edges ON COMMIT DROP AS
+    SELECT g.id AS region_id, ST_Subdivide(ST_Boundary(g.geom), 256) AS geom
+    FROM regions g
+    WHERE g.id IN (SELECT region_id FROM coverage_region_pieces);
+    CREATE INDEX ON coverage_region_edges USING gist (geom);
+    ANALYZE coverage_region_edges;
 """)
 
 
@@ -389,7 +398,7 @@ def refresh_zone_facts(session: Session, region: RegionRef, share: Share = ALL, 
     are computed next, by refresh_overlap_pairs.
     """
     session.execute(STALE_ZONES, {**share.params(), "full": full, "region_id": region.id})
-    count = session.execute(text("SELECT count(*) FROM coverage_stale_zones WHERE mine")).scalar_one()
+    count = session.execute(text("SELECT count(*) FROM coverage_stale_zones")).scalar_one()
     if count:
         session.execute(REGION_PIECES)
         session.execute(_q("zone_facts"))

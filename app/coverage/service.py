@@ -243,7 +243,9 @@ def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coverage")
     try:
         cut = pool.submit(committed, partial(_build_cells, region=region)) if build else None
-        facts = shares(parts, partial(queries.refresh_zone_facts, region=region, full=build))
+        # Zone facts split evenly by id, and each share first lists its zones and cuts their regions'
+        # outlines: one share per connection.
+        facts = shares(workers, partial(queries.refresh_zone_facts, region=region, full=build))
         zones = sum(f.result() for f in facts)  # every zone has its facts from here on
         pairs = shares(parts, queries.refresh_overlap_pairs)
         built = cut.result() if cut is not None else 0  # the cells exist from here on

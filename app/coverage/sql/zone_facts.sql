@@ -1,16 +1,21 @@
 -- Stores area (m²) and spill (the part outside the zone's own region, EPSG:4326, with its area in m²)
--- for every zone listed in the temporary table coverage_stale_zones and marked mine (the others are
--- another connection's share), replacing facts the zone may still have (a queued zone is recomputed
+-- for every zone listed in the temporary table coverage_stale_zones (this connection's share of them),
+-- replacing facts the zone may still have (a queued zone is recomputed
 -- whatever it holds); its overlap pairs are left to overlap_pairs.sql (pairs_done false). Then the
 -- zones leave the queue, each only if its queue number is still the one read: an edit since then
 -- renewed it, and the zone waits for the next refresh. The region outline is cut into small pieces
 -- first (coverage_region_pieces), so a boundary zone is compared with a few hundred vertices instead
--- of the whole district outline; a zone inside one piece costs one prepared test.
+-- of the whole district outline; a zone inside one piece costs one prepared test. A zone drawn along the
+-- outline, or across the cuts between pieces, is inside the region when, shrunk by 1e-9 degrees (about
+-- 0.1 mm), it meets none of the outline's lines (coverage_region_edges) and each of its parts has a point
+-- in the region: a part that meets no line lies wholly on one side. Only what spills by more than that
+-- hair is subtracted; spill below it (at most 0.1 m² per km of edge) is floating-point dust of a zone
+-- drawn on the outline, far below any tolerance.
 -- Facts are global, so two regions refreshed at once may compute the same stale zone: the second
 -- writer skips it. Rows are locked and written in zone order, and a refresh takes cells, then facts,
 -- then queue rows, as an edit's trigger does, so no two of them wait on each other in a cycle.
 WITH old AS (
-    SELECT f.zone_id FROM coverage_zone_facts f JOIN coverage_stale_zones t ON t.id = f.zone_id AND t.mine
+    SELECT f.zone_id FROM coverage_zone_facts f JOIN coverage_stale_zones t ON t.id = f.zone_id
     ORDER BY f.zone_id FOR UPDATE OF f
 )
 -- Dropping the facts row drops the zone's overlap pairs too (cascade).
@@ -20,11 +25,20 @@ INSERT INTO coverage_zone_facts (zone_id, area_m2, spill, spill_m2, pairs_done)
 SELECT z.id, ST_Area(CAST(z.geom AS geography)), s.spill, COALESCE(ST_Area(CAST(s.spill AS geography)), 0),
        false
 FROM coverage_stale_zones t
-JOIN zones z ON z.id = t.id AND t.mine
+JOIN zones z ON z.id = t.id
 CROSS JOIN LATERAL (
     SELECT CASE
         WHEN EXISTS (SELECT 1 FROM coverage_region_pieces p
                      WHERE p.region_id = z.region_id AND p.geom && z.geom AND ST_CoveredBy(z.geom, p.geom))
+            THEN NULL
+        WHEN (SELECT NOT EXISTS (SELECT 1 FROM coverage_region_edges e
+                                 WHERE e.region_id = z.region_id AND e.geom && h.geom
+                                   AND ST_Intersects(h.geom, e.geom))
+                     AND NOT EXISTS (SELECT 1 FROM ST_Dump(h.geom) d
+                                     WHERE NOT EXISTS (SELECT 1 FROM coverage_region_pieces p
+                                                       WHERE p.region_id = z.region_id AND p.geom && d.geom
+                                                         AND ST_Intersects(p.geom, ST_PointOnSurface(d.geom))))
+              FROM (SELECT ST_Buffer(z.geom, -1e-9) AS geom) h)
             THEN NULL
         ELSE (SELECT NULLIF(ST_Multi(ST_CollectionExtract(
                          ST_Difference(z.geom, COALESCE(ST_Union(p.geom), 'SRID=4326;POLYGON EMPTY'::geometry)), 3)),
@@ -39,7 +53,7 @@ ON CONFLICT (zone_id) DO NOTHING;
 
 WITH done AS (
     -- Locked in zone order; a row whose number an edit renewed since it was read no longer matches.
-    SELECT q.zone_id FROM coverage_zone_queue q JOIN coverage_stale_zones t ON t.id = q.zone_id AND t.mine
+    SELECT q.zone_id FROM coverage_zone_queue q JOIN coverage_stale_zones t ON t.id = q.zone_id
     WHERE q.seq = t.seq
     ORDER BY q.zone_id FOR UPDATE OF q
 )
