@@ -516,10 +516,19 @@ def add_area_findings(
     session: Session, region: RegionRef, kind: str, tolerance_m2: float, merged: str = "kept"
 ) -> tuple[int, float]:
     """Add the merged pieces of kind above tolerance as findings; return the slivers (count, m²) dropped."""
+    fill_piece_details(session, region, kind, tolerance_m2, merged)
     sql = sql_file("area_findings").format(pieces=_MERGED[merged])
     params = {**region.params(), "kind": kind, "tolerance_m2": tolerance_m2}
     row = session.execute(text(sql), params).one()
     return int(row.n), float(row.area_m2)
+
+
+def fill_piece_details(
+    session: Session, region: RegionRef, kind: str, tolerance_m2: float, merged: str = "kept"
+) -> None:
+    """Compute the suggested owners of the merged pieces of kind above tolerance that have none yet."""
+    sql = sql_file("piece_details").format(pieces=_MERGED[merged])
+    session.execute(text(sql), {**region.params(), "kind": kind, "tolerance_m2": tolerance_m2})
 
 
 def add_overlap_findings(session: Session, tolerance_m2: float) -> None:

@@ -242,23 +242,45 @@ def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) 
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coverage")
     try:
-        cut = pool.submit(committed, partial(_build_cells, region=region)) if build else None
         # Zone facts split evenly by id, and each share first lists its zones and cuts their regions'
-        # outlines: one share per connection.
+        # outlines: one share per connection. Cutting the cells comes after them in the queue, so it
+        # runs beside the overlap pairs, which wait for every zone's facts, and no connection waits idle.
         facts = shares(workers, partial(queries.refresh_zone_facts, region=region, full=build))
+        cut = pool.submit(committed, partial(_build_cells, region=region)) if build else None
         zones = sum(f.result() for f in facts)  # every zone has its facts from here on
         pairs = shares(parts, queries.refresh_overlap_pairs)
         built = cut.result() if cut is not None else 0  # the cells exist from here on
         blind = shares(parts, partial(queries.refresh_blind, region=region))
         # Fewer reach shares: each builds the reach discs around its cells first.
         reach = shares(workers, partial(queries.refresh_reach, region=region, defaults=_defaults()))
-        for future in pairs:
+        # Each kind is merged, and its pieces given their suggested owners, as soon as its cells are
+        # done and beside the other kind's, instead of one after the other in the report's transaction.
+        merges = [
+            pool.submit(committed, partial(_merge_kept, region=region, kind=kind, after=cells))
+            for kind, cells in (("blind", blind), ("reach_gap", reach))
+        ]
+        for future in (*pairs, *merges):
             future.result()
         return built, zones, sum(f.result() for f in blind), sum(f.result() for f in reach)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # a failed share: the others not started are dropped
         for session in opened:
             session.close()
+
+
+def _merge_kept(session: Session, region: RegionRef, kind: str, after: list[Future[int]]) -> int:
+    """Once the after futures are done, merge the kind's cell parts and give the pieces their details.
+
+    Details are filled for the pieces above the default tolerance, what a report asks for unless told
+    otherwise. The futures were submitted before this task, so they are running or done: it never waits
+    for work queued behind it.
+    """
+    for future in after:
+        future.result()
+    queries.prepare_found(session)  # the run's temporary tables, which the merge goes through
+    queries.ensure_merged(session, region, kind)
+    queries.fill_piece_details(session, region, kind, DEFAULT_TOLERANCE_M2)
+    return 0
 
 
 def _build_cells(session: Session, region: RegionRef) -> int:
