@@ -227,16 +227,21 @@ def _fetch_prepared(
     """Run sql as a statement prepared on this pooled connection, preparing it on first use.
 
     A search's plan takes longer to make than to run: prepared, the server plans it once per connection
-    (a generic plan once it has seen that the values do not change the plan). The names prepared are
-    kept in the connection's pool record, which is cleared when the connection is replaced. A statement
-    the server no longer has (DISCARD ALL) or whose result columns a migration changed is prepared again.
+    (the read connections ask for generic plans, see make_engine). The names prepared are kept in the
+    connection's pool record, which is cleared when the connection is replaced. A statement the server
+    no longer has (DISCARD ALL) or whose result columns a migration changed is prepared again.
     """
     form = prepared_form(sql)
     dbapi_connection = pooled.dbapi_connection
     done: set[str] = pooled.info.setdefault("hongtu_prepared", set())
     for attempt in (1, 2):
         if form.name not in done:
-            _execute(dialect, dbapi_connection, pooled, form.prepare)
+            try:
+                _execute(dialect, dbapi_connection, pooled, form.prepare)
+            except DBAPIError as err:
+                # Already prepared (by a record that lost count of it): it is used as it is.
+                if not isinstance(err.orig, psycopg2.errors.DuplicatePreparedStatement):
+                    raise
             done.add(form.name)
         try:
             return _fetch(dialect, dbapi_connection, pooled, form.execute, params)

@@ -143,6 +143,16 @@ def test_a_statement_the_server_dropped_is_prepared_again(read_engine):
     assert _prepared_on(read_engine)[0] == [prepared_form(driver_sql(STATEMENT)).name]
 
 
+def test_a_statement_prepared_behind_the_records_back_is_used(read_engine):
+    pooled = read_engine.raw_connection()
+    with pooled.dbapi_connection.cursor() as cursor:
+        cursor.execute(prepared_form(driver_sql(STATEMENT)).prepare)
+    pooled.close()
+    with Session(read_engine) as session:
+        rows = fetch_rows(session, STATEMENT, {"factor": 3, "tag": "辛"}, prepared=True)[1]
+    assert rows[1] == (2, 6, "100%", ["甲", "辛"])
+
+
 def test_a_prepared_read_raises_database_errors_as_sqlalchemys(read_engine):
     with Session(read_engine) as session:
         with pytest.raises(DBAPIError) as caught:
