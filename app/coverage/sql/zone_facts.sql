@@ -38,7 +38,7 @@ CROSS JOIN LATERAL (
                                      WHERE NOT EXISTS (SELECT 1 FROM coverage_region_pieces p
                                                        WHERE p.region_id = z.region_id AND p.geom && d.geom
                                                          AND ST_Intersects(p.geom, ST_PointOnSurface(d.geom))))
-              FROM (SELECT ST_Buffer(z.geom, -1e-9) AS geom) h)
+              FROM (SELECT ST_Buffer(z.geom, -1e-9) AS geom OFFSET 0) h)
             THEN NULL
         ELSE (SELECT NULLIF(ST_Multi(ST_CollectionExtract(
                          ST_Difference(z.geom, COALESCE(ST_Union(p.geom), 'SRID=4326;POLYGON EMPTY'::geometry)), 3)),
