@@ -31,7 +31,9 @@ ZONES_PER_CELL = 24
 MAX_VERTICES = 256
 # Zones with more vertices than this are cut to a cell's box before the union.
 CLIP_VERTICES = 1000
-# Cell differences snap-round to this grid (degrees, about 0.1 mm): robust where floating overlay is not.
+# Below this width (degrees, about 0.1 mm) geometry is floating-point noise: cell differences snap-round
+# to it where floating overlay is not robust, and what vanishes when shrunk by it is dust, not ground
+# (zone_facts.sql, overlap_pairs.sql, refresh_blind.sql).
 GRID_DEG = 1e-9
 _OVERLAY = {"grid_deg": GRID_DEG, "clip_vertices": CLIP_VERTICES}
 
@@ -401,7 +403,7 @@ def refresh_zone_facts(session: Session, region: RegionRef, share: Share = ALL, 
     count = session.execute(text("SELECT count(*) FROM coverage_stale_zones")).scalar_one()
     if count:
         session.execute(REGION_PIECES)
-        session.execute(_q("zone_facts"))
+        session.execute(_q("zone_facts"), {"grid_deg": GRID_DEG})
     return count
 
 
@@ -410,7 +412,7 @@ def refresh_overlap_pairs(session: Session, share: Share = ALL) -> int:
 
     Return how many zones had their pairs computed.
     """
-    return session.execute(_q("overlap_pairs"), share.params()).rowcount
+    return session.execute(_q("overlap_pairs"), {**share.params(), "grid_deg": GRID_DEG}).rowcount
 
 
 MARK_BLIND = text("SELECT coverage_mark_blind_stale(CAST(:geom AS geometry))")

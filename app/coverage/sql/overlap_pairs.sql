@@ -15,13 +15,13 @@ WITH pairs AS MATERIALIZED (
     JOIN coverage_zone_facts fz ON fz.zone_id = z.id
     WHERE NOT t.pairs_done AND t.zone_id % :parts = :part
       -- CASE fixes the order: the planner would run the costly ST_Relate before the cheap id test.
-      -- Interiors that meet only in floating-point dust are passed over: shrunk by 1e-9 degrees (about
+      -- Interiors that meet only in floating-point dust are passed over: shrunk by :grid_deg degrees (about
       -- 0.1 mm), the one zone no longer meets the other. Two zones drawn on the same straight line can
       -- overlap by a zero-width triangle that the spheroid, whose edges bow away from the line, would
       -- measure at 100 m² over 3 km (seen in generated data).
       AND CASE WHEN z.id < s.id AND NOT fz.pairs_done THEN false
-               ELSE ST_Relate(s.geom, z.geom, '2********') AND ST_Intersects(ST_Buffer(s.geom, -1e-9), z.geom)
-          END
+               ELSE ST_Relate(s.geom, z.geom, '2********')
+                    AND ST_Intersects(ST_Buffer(s.geom, -CAST(:grid_deg AS float8)), z.geom) END
     FOR KEY SHARE OF t, fz
 ),
 shared AS (

@@ -8,7 +8,7 @@
 -- modulo :parts equals :part; 1 and 0 take them all).
 -- The cell is left to be merged again (blind_merged). A cell an edit marked again since it was read
 -- (marks moved on, migration 0013_coverage_zone_queue) keeps its mark for the next refresh.
--- Parts that vanish when shrunk by 1e-9 degrees (about 0.1 mm) are floating-point dust between zones
+-- Parts that vanish when shrunk by :grid_deg degrees (about 0.1 mm) are floating-point dust between zones
 -- drawn on the same line, not ground: a zero-width triangle 3 km long measures about 100 m² on the
 -- spheroid, whose edges bow away from the straight line, and would otherwise pass the tolerance.
 -- MATERIALIZED: the SET list names the result twice, and an inlined CTE would compute it twice.
@@ -16,7 +16,7 @@ WITH computed AS MATERIALIZED (
     SELECT c.id, c.marks,
            (SELECT ST_Multi(ST_Collect(d.geom))
             FROM ST_Dump(coverage_uncovered(c.geom, 'zones', :grid_deg, :clip_vertices)) d
-            WHERE NOT ST_IsEmpty(ST_Buffer(d.geom, -1e-9))) AS blind
+            WHERE NOT ST_IsEmpty(ST_Buffer(d.geom, -CAST(:grid_deg AS float8)))) AS blind
     FROM coverage_cells c
     WHERE c.province = :province AND c.region_id = :region_id AND c.blind_stale AND c.id % :parts = :part
 )

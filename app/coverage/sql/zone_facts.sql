@@ -8,7 +8,7 @@
 -- of the whole district outline; a zone inside one piece costs one test against it (ST_Covers with the
 -- piece first, which PostGIS prepares while consecutive zones fall in it: 40% faster than ST_CoveredBy
 -- with the piece second). A zone drawn along the
--- outline, or across the cuts between pieces, is inside the region when, shrunk by 1e-9 degrees (about
+-- outline, or across the cuts between pieces, is inside the region when, shrunk by :grid_deg degrees (about
 -- 0.1 mm), it meets none of the outline's lines (coverage_region_edges) and each of its parts has a point
 -- in the region: a part that meets no line lies wholly on one side. Only what spills by more than that
 -- hair is subtracted; spill below it (at most 0.1 m² per km of edge) is floating-point dust of a zone
@@ -40,7 +40,7 @@ CROSS JOIN LATERAL (
                                      WHERE NOT EXISTS (SELECT 1 FROM coverage_region_pieces p
                                                        WHERE p.region_id = z.region_id AND p.geom && d.geom
                                                          AND ST_Intersects(p.geom, ST_PointOnSurface(d.geom))))
-              FROM (SELECT ST_Buffer(z.geom, -1e-9) AS geom OFFSET 0) h)
+              FROM (SELECT ST_Buffer(z.geom, -CAST(:grid_deg AS float8)) AS geom OFFSET 0) h)
             THEN NULL
         ELSE (SELECT NULLIF(ST_Multi(ST_CollectionExtract(
                          ST_Difference(z.geom, COALESCE(ST_Union(p.geom), 'SRID=4326;POLYGON EMPTY'::geometry)), 3)),
