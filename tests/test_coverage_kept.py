@@ -13,6 +13,7 @@ from shapely.geometry import box
 from shapely.ops import unary_union
 from shapely.validation import make_valid
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from app.coverage import queries, service
 from app.coverage.service import CoverageParams
@@ -170,18 +171,33 @@ def test_merging_around_the_edit_gives_what_a_whole_merge_gives(session, grid):
 
 
 def test_a_geos_topology_error_falls_back_to_snap_rounding(session):
-    # A bow-tie makes GEOS raise "side location conflict"; the analysis must go on, not fail the report.
-    bowtie = "POLYGON((0 0, 2 2, 2 0, 0 2, 0 0))"
+    # A hole that crosses its shell makes GEOS raise "side location conflict" even after the cut to the
+    # cell's box; the analysis must go on, not fail the report. Only a source without the zones' check
+    # constraint can hold such a ring.
+    crossed = "POLYGON((0 0, 2 0, 2 2, 1 0.5, 0 2, 0 0), (0.9 0.6, 1.1 0.6, 1 1.5, 0.9 0.6))"
     strip = "POLYGON((0.6 0.6, 1.4 0.6, 1.4 0.9, 0.6 0.9, 0.6 0.6))"
     session.execute(text("CREATE TEMP TABLE awkward_source (geom geometry) ON COMMIT DROP"))
     session.execute(
         text("INSERT INTO awkward_source VALUES (ST_GeomFromText(:a, 4326)), (ST_GeomFromText(:b, 4326))"),
-        {"a": bowtie, "b": strip},
+        {"a": crossed, "b": strip},
     )
     area = session.execute(
         text("""SELECT ST_Area(coverage_uncovered(ST_MakeEnvelope(0.4, 0.4, 1.6, 1.6, 4326),
-                                                 'awkward_source', 1e-9, 1000))""")
+                                                 'awkward_source', 1e-9))""")
     ).scalar_one()
     cell = box(0.4, 0.4, 1.6, 1.6)
-    expected = cell.difference(unary_union([make_valid(wkt.loads(bowtie)), wkt.loads(strip)]))
+    expected = cell.difference(unary_union([make_valid(wkt.loads(crossed)), wkt.loads(strip)]))
     assert area == pytest.approx(expected.area, rel=1e-6)
+
+
+def test_zones_refuse_an_invalid_ring_written_by_hand(session, test_regions):
+    # The union cuts zones to the cell's box with ST_ClipByBox2D, which would take a bow-tie as it is
+    # and answer wrongly; the zones table refuses it whoever writes it.
+    with pytest.raises(IntegrityError, match="geom_valid"), session.begin_nested():
+        session.execute(
+            text("""
+            INSERT INTO zones (code, name, region_id, geom)
+            SELECT '990101001001099', '蝴蝶结', id, ST_Multi(ST_GeomFromText(:bowtie, 4326))
+            FROM regions WHERE adcode = '990101'"""),
+            {"bowtie": "POLYGON((119 26, 119.01 26.01, 119.01 26, 119 26.01, 119 26))"},
+        )

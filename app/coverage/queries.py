@@ -29,13 +29,11 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 # Zones per grid cell aimed at when a region is cut, and the vertex cap of ST_Subdivide.
 ZONES_PER_CELL = 24
 MAX_VERTICES = 256
-# Zones with more vertices than this are cut to a cell's box before the union.
-CLIP_VERTICES = 1000
 # Below this width (degrees, about 0.1 mm) geometry is floating-point noise: cell differences snap-round
 # to it where floating overlay is not robust, and what vanishes when shrunk by it is dust, not ground
 # (zone_facts.sql, overlap_pairs.sql, refresh_blind.sql).
 GRID_DEG = 1e-9
-_OVERLAY = {"grid_deg": GRID_DEG, "clip_vertices": CLIP_VERTICES}
+_OVERLAY = {"grid_deg": GRID_DEG}
 
 
 @cache

@@ -5,7 +5,7 @@
 -- marks is what the UPDATE checks (see refresh_blind.sql).
 -- Used by an UPDATE for the stored default reach and as a plain SELECT for a what-if reach.
 SELECT c.id, c.child_id, c.marks,
-       coverage_uncovered(c.geom, 'coverage_discs', :grid_deg, :clip_vertices) AS gap
+       coverage_uncovered(c.geom, 'coverage_discs', :grid_deg) AS gap
 FROM coverage_cells c
 WHERE c.province = :province AND c.region_id = :region_id AND (c.reach_stale OR NOT :only_stale)
   AND c.id % :parts = :part

@@ -15,7 +15,7 @@
 WITH computed AS MATERIALIZED (
     SELECT c.id, c.marks,
            (SELECT ST_Multi(ST_Collect(d.geom))
-            FROM ST_Dump(coverage_uncovered(c.geom, 'zones', :grid_deg, :clip_vertices)) d
+            FROM ST_Dump(coverage_uncovered(c.geom, 'zones', :grid_deg)) d
             WHERE NOT ST_IsEmpty(ST_Buffer(d.geom, -CAST(:grid_deg AS float8)))) AS blind
     FROM coverage_cells c
     WHERE c.province = :province AND c.region_id = :region_id AND c.blind_stale AND c.id % :parts = :part
