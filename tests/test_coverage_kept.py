@@ -201,3 +201,25 @@ def test_zones_refuse_an_invalid_ring_written_by_hand(session, test_regions):
             FROM regions WHERE adcode = '990101'"""),
             {"bowtie": "POLYGON((119 26, 119.01 26.01, 119.01 26, 119 26.01, 119 26))"},
         )
+
+
+def test_reach_strips_take_every_cell_once(session, grid):
+    # Reach gaps are shared by strips of longitude; the strips must split the cells exactly, also where
+    # many cells share a west edge, as this grid's column of cells does.
+    service.coverage_report(session, "990100")
+    region = _region(session)
+    session.execute(
+        text("UPDATE coverage_cells SET reach_stale = true WHERE region_id = :r"), {"r": region.id}
+    )
+    total = session.execute(
+        queries.STALE_REACH_CELLS, {**region.params(), **queries.Strip().params()}
+    ).scalar()
+    assert total >= 4
+    for parts in (2, 3, 8):
+        strips = [queries.strip_of(session, region, queries.Share(parts, k)) for k in range(parts)]
+        assert [s.east for s in strips[:-1]] == [s.west for s in strips[1:]]
+        counts = [
+            session.execute(queries.STALE_REACH_CELLS, {**region.params(), **s.params()}).scalar()
+            for s in strips
+        ]
+        assert sum(counts) == total

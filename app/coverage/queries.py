@@ -61,6 +61,39 @@ ALL = Share()
 
 
 @dataclass(frozen=True)
+class Strip:
+    """Reach gaps are shared by strips of longitude, not by id: a connection builds the reach discs
+    around its own cells, so cells taken by id modulo left every connection building nearly all discs.
+    A strip holds the cells whose west edge lies in [west, east) degrees."""
+
+    west: float = -1000.0
+    east: float = 1000.0
+
+    def params(self) -> dict[str, float]:
+        return {"west": self.west, "east": self.east}
+
+
+# The west edges that cut a region's cells into strips of about equal cell counts.
+STRIP_CUTS = text("""
+    SELECT percentile_cont(CAST(:fractions AS float8[])) WITHIN GROUP (ORDER BY ST_XMin(geom))
+    FROM coverage_cells WHERE province = :province AND region_id = :region_id
+""")
+
+
+def strip_of(session: Session, region: RegionRef, share: Share) -> Strip:
+    """Return strip share.part of share.parts over the region's cells, all cells for a single share.
+
+    Every share computes the same cuts: the cells stay as they are while the region's refresh holds its lock.
+    """
+    if share.parts == 1:
+        return Strip()
+    fractions = [k / share.parts for k in range(1, share.parts)]
+    cuts = session.execute(STRIP_CUTS, {**region.params(), "fractions": fractions}).scalar_one() or []
+    edges = [Strip.west, *cuts, Strip.east]
+    return Strip(edges[share.part], edges[share.part + 1])
+
+
+@dataclass(frozen=True)
 class RegionRef:
     id: int
     adcode: str
@@ -290,7 +323,9 @@ INDEX_DISCS = text("CREATE INDEX ON coverage_discs USING gist (geom); ANALYZE co
 
 STALE_REACH_CELLS = text("""
     SELECT count(*) FROM coverage_cells
-    WHERE province = :province AND region_id = :region_id AND reach_stale AND id % :parts = :part
+    WHERE province = :province AND region_id = :region_id AND reach_stale
+      AND geom &> ST_SetSRID(ST_MakePoint(:west, 0), 4326)
+      AND NOT geom &> ST_SetSRID(ST_MakePoint(:east, 0), 4326)
 """)
 
 
@@ -300,7 +335,7 @@ def prepare_discs(
     overrides: dict[str, float],
     defaults: dict[str, float],
     only_stale: bool = False,
-    share: Share = ALL,
+    strip: Strip = Strip(),
 ) -> None:
     """Fill coverage_discs with the geodesic reach disc of every centre that can reach the cells."""
     session.execute(CREATE_DISCS)
@@ -314,7 +349,7 @@ def prepare_discs(
             "defaults": json.dumps(defaults),
             "max_reach_m": max(max_reach, float(stored_max)),
             "only_stale": only_stale,
-            **share.params(),
+            **strip.params(),
         },
     )
     session.execute(INDEX_DISCS)
@@ -322,9 +357,10 @@ def prepare_discs(
 
 def refresh_reach(session: Session, region: RegionRef, defaults: dict[str, float], share: Share = ALL) -> int:
     """Store the default-reach gap of the region's stale cells (share of them); return how many were."""
-    if not session.execute(STALE_REACH_CELLS, {**region.params(), **share.params()}).scalar_one():
+    strip = strip_of(session, region, share)
+    if not session.execute(STALE_REACH_CELLS, {**region.params(), **strip.params()}).scalar_one():
         return 0
-    prepare_discs(session, region, {}, defaults, only_stale=True, share=share)
+    prepare_discs(session, region, {}, defaults, only_stale=True, strip=strip)
     # MATERIALIZED: the SET list names the gap twice, and an inlined query would compute it twice.
     sql = text(f"""
         WITH g AS MATERIALIZED ({sql_file("reach_gaps")})
@@ -334,7 +370,7 @@ def refresh_reach(session: Session, region: RegionRef, defaults: dict[str, float
         FROM g
         WHERE c.province = :province AND c.id = g.id AND c.marks = g.marks
     """)
-    params = {**region.params(), "only_stale": True, **_OVERLAY, **share.params()}
+    params = {**region.params(), "only_stale": True, **_OVERLAY, **strip.params()}
     return session.execute(sql, params).rowcount
 
 
@@ -343,7 +379,7 @@ def live_reach_gaps(session: Session, region: RegionRef) -> None:
     session.execute(text("DROP TABLE IF EXISTS coverage_live_gaps"))
     session.execute(
         text(f"CREATE TEMP TABLE coverage_live_gaps ON COMMIT DROP AS {sql_file('reach_gaps')}"),
-        {**region.params(), "only_stale": False, **_OVERLAY, **ALL.params()},
+        {**region.params(), "only_stale": False, **_OVERLAY, **Strip().params()},
     )
 
 

@@ -251,8 +251,8 @@ def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) 
         pairs = shares(parts, queries.refresh_overlap_pairs)
         built = cut.result() if cut is not None else 0  # the cells exist from here on
         blind = shares(parts, partial(queries.refresh_blind, region=region))
-        # Fewer reach shares: each builds the reach discs around its cells first.
-        reach = shares(workers, partial(queries.refresh_reach, region=region, defaults=_defaults()))
+        # Reach shares are strips of longitude (queries.Strip): each builds only the discs around its own.
+        reach = shares(parts, partial(queries.refresh_reach, region=region, defaults=_defaults()))
         # Each kind is merged, and its pieces given their suggested owners, as soon as its cells are
         # done and beside the other kind's, instead of one after the other in the report's transaction.
         merges = [

@@ -2,7 +2,9 @@
 -- centre that can reach the cells of region :region_id being computed (stale ones when :only_stale). The reach in metres is, in order: the request's override
 -- for the centre's level (:overrides, JSON {level: m}), the centre's own reach_m, the level's default
 -- (:defaults, GB 50180-2018 life circles). Discs are geodesic: buffered on geography, not in degrees.
--- :parts and :part pick the cells being computed, as in refresh_blind.sql.
+-- :west and :east pick the strip of cells being computed (queries.Strip): cells whose west edge lies in
+-- [:west, :east) degrees, so that each connection builds only the discs around its own strip. The edge
+-- is read from the stored box (&>, no detoasting), whose float rounding every share applies alike.
 INSERT INTO coverage_discs (centre_id, reach_m, geom)
 SELECT c.id, r.reach_m, CAST(ST_Buffer(CAST(c.geom AS geography), r.reach_m) AS geometry)
 FROM service_centres c
@@ -15,7 +17,7 @@ CROSS JOIN LATERAL (
 ) r,
 (SELECT ST_SetSRID(CAST(ST_Extent(geom) AS geometry), 4326) AS geom FROM coverage_cells
  WHERE province = :province AND region_id = :region_id AND (reach_stale OR NOT :only_stale)
-   AND id % :parts = :part) g
+   AND geom &> ST_SetSRID(ST_MakePoint(:west, 0), 4326) AND NOT geom &> ST_SetSRID(ST_MakePoint(:east, 0), 4326)) g
 -- Only centres that can reach a cell being computed; a degree box at least as large as the widest
 -- reach (longitude degrees shrink with latitude).
 WHERE c.geom && ST_Expand(g.geom, :max_reach_m / 110000.0,
