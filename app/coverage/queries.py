@@ -399,8 +399,11 @@ _WAITING_ZONES = """
     UNION ALL
     SELECT z.id, NULL FROM zones z, r
     WHERE :full AND z.geom && r.geom AND z.id % :parts = :part
-      AND NOT EXISTS (SELECT 1 FROM coverage_zone_facts f WHERE f.zone_id = z.id)
-      AND NOT EXISTS (SELECT 1 FROM coverage_zone_queue q WHERE q.zone_id = z.id)
+      -- OFFSET 0: each zone looks its id up. As anti-joins, misjudging the region's zones as one row,
+      -- the planner scanned the whole index for each zone; with the index full of rows a bulk delete
+      -- had just removed, a province's list took 9 minutes instead of 0.2 s.
+      AND NOT EXISTS (SELECT 1 FROM coverage_zone_facts f WHERE f.zone_id = z.id OFFSET 0)
+      AND NOT EXISTS (SELECT 1 FROM coverage_zone_queue q WHERE q.zone_id = z.id OFFSET 0)
 """
 STALE_ZONES = text(f"""
     DROP TABLE IF EXISTS coverage_stale_zones;
