@@ -17,9 +17,12 @@ CROSS JOIN LATERAL (
 ) r,
 (SELECT ST_SetSRID(CAST(ST_Extent(geom) AS geometry), 4326) AS geom FROM coverage_cells
  WHERE province = :province AND region_id = :region_id AND (reach_stale OR NOT :only_stale)
-   AND geom &> ST_SetSRID(ST_MakePoint(:west, 0), 4326) AND NOT geom &> ST_SetSRID(ST_MakePoint(:east, 0), 4326)) g
+   AND geom &> ST_SetSRID(ST_MakePoint(:west, 0), 4326)
+   AND NOT geom &> ST_SetSRID(ST_MakePoint(:east, 0), 4326)) g
 -- Only centres that can reach a cell being computed; a degree box at least as large as the widest
--- reach (longitude degrees shrink with latitude).
-WHERE c.geom && ST_Expand(g.geom, :max_reach_m / 110000.0,
+-- reach: east-west by the degree of longitude at the box's edge nearest a pole, which is the shortest,
+-- north-south by a degree of latitude (at least 110.57 km).
+WHERE c.geom && ST_Expand(g.geom,
                           :max_reach_m / (110000.0 * cos(radians(greatest(abs(ST_YMax(g.geom)),
-                                                                          abs(ST_YMin(g.geom)))))))
+                                                                          abs(ST_YMin(g.geom)))))),
+                          :max_reach_m / 110000.0)
