@@ -1,4 +1,5 @@
-"""A service centre outside the region still reaches into it, east and west as well as north and south.
+"""A service centre outside the region still reaches into it, east and west as well as north and south,
+and moving it away marks the cells it reached.
 
 The reach discs are looked up in the region's box widened by the largest reach. The box was once widened
 east-west by a degree of latitude's worth and north-south by a degree of longitude's, the wrong way round:
@@ -29,6 +30,7 @@ CENTRE = text("""
     INSERT INTO service_centres (code, name, level, geom)
     VALUES (:code, '边外站', 'street', ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
 """)
+MOVE = text("UPDATE service_centres SET geom = ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) WHERE code = :code")
 
 
 def _disc(lon: float, lat: float) -> Polygon:
@@ -53,3 +55,17 @@ def test_a_centre_950_m_outside_reaches_its_lens_inside(session, azimuth, code):
     # The disc is a 32-gon inside the circle, whose chords cut about a tenth off a lens 50 m deep.
     reached_m2 = figures.region_area_m2 - figures.reach_gap_area_m2
     assert 0.85 * lens_m2 < reached_m2 < 1.001 * lens_m2
+
+
+def test_moving_the_centre_away_marks_the_cells_it_reached(session):
+    # The edit trigger marks the cells around the centre's old and new places; 950 m east of the box it
+    # must reach the box's east column of cells, or the lens stays reached from the stored gap.
+    lon, lat, _ = GEOD.fwd(EAST, 26.01, 90, 950.0)
+    session.execute(REGION, {"w": WEST, "s": SOUTH, "e": EAST, "n": NORTH})
+    session.execute(CENTRE, {"code": "T-EDGE-M", "lon": lon, "lat": lat})
+    before = service.coverage_report(session, "940100").figures
+    assert before.region_area_m2 - before.reach_gap_area_m2 > 15_000
+    far, _, _ = GEOD.fwd(EAST, 26.01, 90, 2000.0)
+    session.execute(MOVE, {"code": "T-EDGE-M", "lon": far, "lat": lat})
+    after = service.coverage_report(session, "940100").figures
+    assert after.reach_gap_area_m2 == pytest.approx(after.region_area_m2, rel=1e-9)
