@@ -223,3 +223,10 @@ def test_reach_strips_take_every_cell_once(session, grid):
             for s in strips
         ]
         assert sum(counts) == total
+
+
+def test_a_region_without_cells_gives_empty_strips_but_the_first(session, test_regions):
+    region = _region(session)
+    strips = [queries.strip_of(session, region, queries.Share(3, k)) for k in range(3)]
+    assert strips[0] == queries.Strip()
+    assert all(s.west == s.east for s in strips[1:])

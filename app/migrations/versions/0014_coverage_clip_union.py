@@ -5,8 +5,10 @@ and many of the vertices it noded lay outside the cell. Each polygon is now cut 
 widened by 1e-7 degrees (about 1 cm) so that no cut line runs along the cell's own edge, with
 ST_ClipByBox2D, which walks the rings once and builds no topology. Measured over the 561 cells of the
 Fuzhou benchmark (4,994 zones, 2,376 centres), median of five: blind parts 1.12 to 0.93 s, reach gaps
-0.67 to 0.57 s. Reach gaps come out identical. Blind parts differ only in zero-width slivers along zone
-edges, which refresh_blind.sql drops as dust; the parts kept differ by under 0.1 m² in a few km².
+0.67 to 0.57 s, with the same reach gaps and the same blind parts but for zero-width slivers along zone
+edges, which refresh_blind.sql drops as dust (the parts kept differ by under 0.1 m² in a few km²). Over
+a tenth of the Fujian benchmark's cells, whose zones are small beside the cells, the time was the same
+within this machine's noise; there the blind parts agree but for one cell, described below.
 
 ST_ClipByBox2D takes an invalid ring as it is, and the union may then answer wrongly instead of
 raising (a bow-tie cut to the box gave 0.315 square degrees uncovered where the repaired shape gives
@@ -22,7 +24,7 @@ counts as doubtful too, and the difference is taken again snap-rounded, which gi
 above happens to avoid this case (tests/test_coverage_overlay.py keeps both).
 
 Only polygons with more than 1,000 vertices used to be cut (with ST_Intersection), so the function
-took that cap as an argument. Every polygon is cut now, and the argument is gone.
+took that cap as an argument. Every polygon without holes is cut now, and the argument is gone.
 
 Revision ID: 0014_coverage_clip_union
 Revises: 0013_coverage_zone_queue
