@@ -8,4 +8,5 @@ SELECT c.id, c.child_id, c.marks,
        coverage_uncovered(c.geom, 'coverage_discs', :grid_deg) AS gap
 FROM coverage_cells c
 WHERE c.province = :province AND c.region_id = :region_id AND (c.reach_stale OR NOT :only_stale)
-  AND c.geom &> ST_SetSRID(ST_MakePoint(:west, 0), 4326) AND NOT c.geom &> ST_SetSRID(ST_MakePoint(:east, 0), 4326)
+  AND c.geom &> ST_SetSRID(ST_MakePoint(:west, 0), 4326)
+  AND NOT c.geom &> ST_SetSRID(ST_MakePoint(:east, 0), 4326)

@@ -1,6 +1,7 @@
 -- Recomputes the blind part (EPSG:4326 MultiPolygon, NULL when fully covered) and its area in m² of
 -- every stale cell of region :region_id: the cell minus the union of the zones whose box meets it,
--- by coverage_uncovered (migration 0014_coverage_clip_union), which snap-rounds to :grid_deg degrees when needed.
+-- by coverage_uncovered (migration 0014_coverage_clip_union), which snap-rounds to :grid_deg degrees
+-- when needed.
 -- Any zone counts, whatever region it is assigned to: coverage is about the ground, not the books, so the
 -- zones looked up inside coverage_uncovered are not limited to :province (a neighbour's zone may cover
 -- a border cell); the cells are.
