@@ -250,15 +250,14 @@ def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) 
         zones = sum(f.result() for f in facts)  # every zone has its facts from here on
         pairs = shares(parts, queries.refresh_overlap_pairs)
         built = cut.result() if cut is not None else 0  # the cells exist from here on
-        blind = shares(parts, partial(queries.refresh_blind, region=region))
+        # Each kind is merged, and its pieces given their suggested owners, as soon as its cells are
+        # done, instead of one after the other in the report's transaction. Reach comes first: its merge
+        # is the longer one (its gaps cross most cell edges), and runs beside the blind shares.
         # Reach shares are strips of longitude (queries.Strip): each builds only the discs around its own.
         reach = shares(parts, partial(queries.refresh_reach, region=region, defaults=_defaults()))
-        # Each kind is merged, and its pieces given their suggested owners, as soon as its cells are
-        # done and beside the other kind's, instead of one after the other in the report's transaction.
-        merges = [
-            pool.submit(committed, partial(_merge_kept, region=region, kind=kind, after=cells))
-            for kind, cells in (("blind", blind), ("reach_gap", reach))
-        ]
+        merges = [pool.submit(committed, partial(_merge_kept, region=region, kind="reach_gap", after=reach))]
+        blind = shares(parts, partial(queries.refresh_blind, region=region))
+        merges.append(pool.submit(committed, partial(_merge_kept, region=region, kind="blind", after=blind)))
         for future in (*pairs, *merges):
             future.result()
         return built, zones, sum(f.result() for f in blind), sum(f.result() for f in reach)
