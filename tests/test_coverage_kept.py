@@ -230,3 +230,25 @@ def test_a_region_without_cells_gives_empty_strips_but_the_first(session, test_r
     strips = [queries.strip_of(session, region, queries.Share(3, k)) for k in range(3)]
     assert strips[0] == queries.Strip()
     assert all(s.west == s.east for s in strips[1:])
+
+
+def test_details_shared_by_piece_id_fill_each_piece_once(session, grid):
+    # A first analysis gives the kept pieces their suggested owners on several connections, each taking
+    # the pieces whose id modulo the connections is its own; together they fill every piece once.
+    service.coverage_report(session, "990100")
+    region = _region(session)
+    pieces = text("""
+        SELECT id, detail IS NOT NULL AS filled FROM coverage_merged_pieces
+        WHERE region_id = :region_id AND kind = 'reach_gap' AND area_m2 > 50 ORDER BY id
+    """)
+    session.execute(
+        text("UPDATE coverage_merged_pieces SET detail = NULL WHERE region_id = :r"), {"r": region.id}
+    )
+    ids = [row.id for row in session.execute(pieces, {"region_id": region.id})]
+    assert {i % 2 for i in ids} == {0, 1}  # both shares have pieces to fill
+    for part in range(2):
+        queries.fill_piece_details(session, region, "reach_gap", 50.0, share=queries.Share(2, part))
+        filled = {row.id for row in session.execute(pieces, {"region_id": region.id}) if row.filled}
+        assert filled == {i for i in ids if i % 2 <= part}
+    with pytest.raises(ValueError, match="only kept pieces"):
+        queries.fill_piece_details(session, region, "reach_gap", 50.0, "run", share=queries.Share(2, 0))

@@ -565,11 +565,23 @@ def add_area_findings(
 
 
 def fill_piece_details(
-    session: Session, region: RegionRef, kind: str, tolerance_m2: float, merged: str = "kept"
+    session: Session,
+    region: RegionRef,
+    kind: str,
+    tolerance_m2: float,
+    merged: str = "kept",
+    share: Share = ALL,
 ) -> None:
-    """Compute the suggested owners of the merged pieces of kind above tolerance that have none yet."""
-    sql = sql_file("piece_details").format(pieces=_MERGED[merged])
-    session.execute(text(sql), {**region.params(), "kind": kind, "tolerance_m2": tolerance_m2})
+    """Compute the suggested owners of the merged pieces of kind above tolerance that have none yet.
+
+    A share of them (by piece id) for the kept pieces; a run's own pieces have no ids and are taken whole.
+    """
+    if merged != "kept" and share != ALL:
+        raise ValueError("only kept pieces are shared by id")
+    shared = "id % :parts = :part" if merged == "kept" else "true"
+    sql = sql_file("piece_details").format(pieces=_MERGED[merged], share=shared)
+    params = {**region.params(), "kind": kind, "tolerance_m2": tolerance_m2, **share.params()}
+    session.execute(text(sql), params)
 
 
 def add_overlap_findings(session: Session, tolerance_m2: float) -> None:

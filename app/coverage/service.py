@@ -255,10 +255,24 @@ def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) 
         # is the longer one (its gaps cross most cell edges), and runs beside the blind shares.
         # Reach shares are strips of longitude (queries.Strip): each builds only the discs around its own.
         reach = shares(parts, partial(queries.refresh_reach, region=region, defaults=_defaults()))
-        merges = [pool.submit(committed, partial(_merge_kept, region=region, kind="reach_gap", after=reach))]
+        reach_merged = pool.submit(
+            committed, partial(_merge_kept, region=region, kind="reach_gap", after=reach)
+        )
         blind = shares(parts, partial(queries.refresh_blind, region=region))
-        merges.append(pool.submit(committed, partial(_merge_kept, region=region, kind="blind", after=blind)))
-        for future in (*pairs, *merges):
+        blind_merged = pool.submit(committed, partial(_merge_kept, region=region, kind="blind", after=blind))
+        # The pieces' suggested owners, each kind shared among the connections once its merge is committed:
+        # the reach pieces' fill the time the blind merge leaves the other connection idle.
+        details = [
+            pool.submit(
+                committed,
+                partial(
+                    _fill_details, region=region, kind=kind, after=merged, share=queries.Share(workers, k)
+                ),
+            )
+            for kind, merged in (("reach_gap", reach_merged), ("blind", blind_merged))
+            for k in range(workers)
+        ]
+        for future in (*pairs, *details):
             future.result()
         return built, zones, sum(f.result() for f in blind), sum(f.result() for f in reach)
     finally:
@@ -268,17 +282,28 @@ def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) 
 
 
 def _merge_kept(session: Session, region: RegionRef, kind: str, after: list[Future[int]]) -> int:
-    """Once the after futures are done, merge the kind's cell parts and give the pieces their details.
+    """Once the after futures are done, merge the kind's cell parts into the kept pieces.
 
-    Details are filled for the pieces above the default tolerance, what a report asks for unless told
-    otherwise. The futures were submitted before this task, so they are running or done: it never waits
-    for work queued behind it.
+    The futures were submitted before this task, so they are running or done: it never waits for work
+    queued behind it.
     """
     for future in after:
         future.result()
     queries.prepare_found(session)  # the run's temporary tables, which the merge goes through
     queries.ensure_merged(session, region, kind)
-    queries.fill_piece_details(session, region, kind, DEFAULT_TOLERANCE_M2)
+    return 0
+
+
+def _fill_details(
+    session: Session, region: RegionRef, kind: str, after: Future[int], share: queries.Share
+) -> int:
+    """Once the kind's merge is committed, give a share of its pieces their suggested owners.
+
+    Details are filled for the pieces above the default tolerance, what a report asks for unless told
+    otherwise.
+    """
+    after.result()
+    queries.fill_piece_details(session, region, kind, DEFAULT_TOLERANCE_M2, share=share)
     return 0
 
 
