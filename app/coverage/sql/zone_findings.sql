@@ -64,7 +64,7 @@ SELECT fd.kind, z.region_id,
 -- are, and would hash the whole zones, facts and organizations tables instead.
 FROM found fd
 CROSS JOIN LATERAL (SELECT z.id, z.code, z.name, z.region_id, z.org_id, z.geom
-                    FROM zones z WHERE z.id = fd.id OFFSET 0) z
+                    FROM zones z WHERE z.province = :province AND z.id = fd.id OFFSET 0) z
 CROSS JOIN LATERAL (SELECT f.area_m2, f.spill, f.spill_m2
                     FROM coverage_zone_facts f WHERE f.zone_id = fd.id OFFSET 0) f
 LEFT JOIN LATERAL (SELECT o.code, o.name, og.adcode
