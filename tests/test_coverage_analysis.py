@@ -238,3 +238,23 @@ def test_region_edit_rebuilds_its_cells(session, grid):
     assert report.refreshed.cells_built > 0
     # 119.045-119.05 is now in the city and uncovered.
     assert report.counts["blind"] == 2
+
+
+def test_an_organization_without_a_region_is_judged_by_its_point(session, grid):
+    # T-B3 becomes a child of T-B1 without a region of its own (it keeps T-B1's province); its point lies
+    # in the west district. Responsible for a zone of the east district it is outside that zone's region;
+    # for a zone of the west district it is not.
+    session.execute(
+        text("""UPDATE organizations SET region_id = NULL,
+                    parent_id = (SELECT id FROM organizations WHERE code = 'T-B1')
+                WHERE code = 'T-B3'""")
+    )
+    session.execute(
+        text("""UPDATE zones SET org_id = (SELECT id FROM organizations WHERE code = 'T-B3')
+                WHERE code IN ('990101001001002', '990102001001001')""")
+    )
+    report = service.coverage_report(session, "990100")
+    outside = {f.detail["zones"][0]["code"]: f.detail["org"] for f in _of(report, "org_outside_region")}
+    assert outside["990102001001001"] == {"code": "T-B3", "name": "西区第二党支部", "adcode": None}
+    assert "990101001001002" not in outside
+    assert outside["990102001001002"]["adcode"] == "990101"  # T-B1, judged by its region

@@ -261,7 +261,7 @@ def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) 
         blind = shares(parts, partial(queries.refresh_blind, region=region))
         blind_merged = pool.submit(committed, partial(_merge_kept, region=region, kind="blind", after=blind))
         # The pieces' suggested owners, each kind shared among the connections once its merge is committed:
-        # the reach pieces' fill the time the blind merge leaves the other connection idle.
+        # the reach pieces' owners fill the time the blind merge leaves the other connection idle.
         details = [
             pool.submit(
                 committed,
