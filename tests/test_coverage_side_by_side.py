@@ -8,7 +8,7 @@ committed for the test and removed afterwards.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import Session
 
 from app.coverage import service
@@ -120,6 +120,23 @@ def test_shared_first_run_equals_one_connection_and_stays_stored(engine, monkeyp
     assert alone_stored.cells == 0 and alone_stored.zones_done == 0
     assert shared_stored.cells == shared.refreshed.cells_built > 0
     assert shared_stored.stale == 0 and shared_stored.zones_done == 57
+
+
+def test_each_thread_keeps_one_connection_for_all_its_shares(engine, monkeypatch):
+    # A first run queues about twenty shares; a connection per share would log in and load PostGIS each time.
+    opened = []
+    shares = service._share_engine(engine.url)
+
+    def count(dbapi_connection, record):
+        opened.append(record)
+
+    event.listen(shares, "connect", count)
+    try:
+        report, _, stored = _first_run(engine, monkeypatch, workers=2)
+    finally:
+        event.remove(shares, "connect", count)
+    assert stored.cells == report.refreshed.cells_built > 0 and stored.stale == 0
+    assert 1 <= len(opened) <= 2
 
 
 def test_a_transaction_that_has_written_refreshes_on_its_own_connection(engine, monkeypatch):
