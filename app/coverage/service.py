@@ -172,6 +172,11 @@ def refresh_region(session: Session, region: RegionRef, *, rebuild: bool = False
     reach += queries.refresh_reach(session, region, _defaults())
     zones += queries.refresh_zone_facts(session, region, full=build and engine is None)
     queries.refresh_overlap_pairs(session)
+    if build and engine is None:
+        # A first analysis on this one connection: its own rows count, and the statistics lock is held
+        # until the report commits (it stops only another analysis of these tables meanwhile).
+        for tables in ("zones", "cells"):
+            queries.analyze_refreshed(session, tables)
     stats = RefreshStats(built, blind, reach, zones, (time.perf_counter() - started) * 1000)
     log.info("coverage refresh of %s: %s", region.adcode, stats)
     return stats
@@ -277,6 +282,11 @@ def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) 
         ]
         for future in (*pairs, *details):
             future.result()
+        # The tables just filled get fresh planner statistics before the report reads them, one set
+        # per connection (queries.ANALYZE_REFRESHED says why).
+        analysed = [pool.submit(committed, partial(_analyze, tables=t)) for t in ("zones", "cells")]
+        for future in analysed:
+            future.result()
         return built, zones, sum(f.result() for f in blind), sum(f.result() for f in reach)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # a failed share: the others not started are dropped
@@ -307,6 +317,11 @@ def _fill_details(
     """
     after.result()
     queries.fill_piece_details(session, region, kind, DEFAULT_TOLERANCE_M2, share=share)
+    return 0
+
+
+def _analyze(session: Session, tables: str) -> int:
+    queries.analyze_refreshed(session, tables)
     return 0
 
 
