@@ -288,13 +288,17 @@ def has_written(session: Session) -> bool:
 # was empty (after a district's zones were replaced, say) but still had its pages: the planner then takes
 # it for empty whatever it holds, and joined two such "empty" tables crosswise before looking a pair up
 # (the overlap findings of a city took 69 s instead of 10 ms). Only the columns the report's statements
-# filter and join on are sampled; the row count comes with them.
+# filter and join on are sampled; the row count comes with them. A table autovacuum is working on is
+# passed over (SKIP_LOCKED), not waited for: the wait lasted until the deadlock check cancelled
+# autovacuum, a second, and autovacuum counts the rows itself when it ends.
 ANALYZE_REFRESHED = {
     "zones": text("""
-        ANALYZE coverage_zone_facts (zone_id, pairs_done), coverage_overlaps (zone_a, zone_b, area_m2)
+        ANALYZE (SKIP_LOCKED)
+            coverage_zone_facts (zone_id, pairs_done), coverage_overlaps (zone_a, zone_b, area_m2)
     """),
     "cells": text("""
-        ANALYZE coverage_cells (province, region_id), coverage_merged_pieces (province, region_id, kind)
+        ANALYZE (SKIP_LOCKED)
+            coverage_cells (province, region_id), coverage_merged_pieces (province, region_id, kind)
     """),
 }
 
