@@ -391,7 +391,7 @@ def refresh_reach(session: Session, region: RegionRef, defaults: dict[str, float
     sql = text(f"""
         WITH g AS MATERIALIZED ({sql_file("reach_gaps")})
         UPDATE coverage_cells c
-        SET reach_gap = g.gap, reach_gap_m2 = COALESCE(ST_Area(CAST(g.gap AS geography)), 0),
+        SET reach_gap = g.gap, reach_gap_m2 = COALESCE(geo_area_m2(g.gap), 0),
             reach_stale = false, reach_merged = false, computed_at = now()
         FROM g
         WHERE c.province = :province AND c.id = g.id AND c.marks = g.marks
@@ -552,7 +552,7 @@ def merge_pieces(session: Session, region: RegionRef, kind: str, source: str, in
     session.execute(
         text(f"""
             INSERT INTO {_MERGED[into]} (province, region_id, kind, child_id, geom, area_m2)
-            SELECT :province, :region_id, :kind, d.child_id, d.geom, ST_Area(CAST(d.geom AS geography))
+            SELECT :province, :region_id, :kind, d.child_id, d.geom, geo_area_m2(d.geom)
             FROM (SELECT p.child_id, (ST_Dump(ST_UnaryUnion(ST_Collect(p.geom)))).geom AS geom
                   FROM ({_PIECES[source]}) p GROUP BY p.child_id) d
             WHERE ST_GeometryType(d.geom) = 'ST_Polygon'
@@ -637,7 +637,7 @@ FIGURES = text("""
     WHERE g.id = :region_id
     GROUP BY g.id
 """)
-LIVE_GAP_AREA = text("SELECT COALESCE(sum(ST_Area(CAST(gap AS geography))), 0) FROM coverage_live_gaps")
+LIVE_GAP_AREA = text("SELECT COALESCE(sum(geo_area_m2(gap)), 0) FROM coverage_live_gaps")
 
 
 def figures(session: Session, region: RegionRef, live_reach: bool = False) -> Figures:

@@ -59,6 +59,6 @@ polygons AS (
     SELECT child_id, (ST_Dump(ST_CollectionExtract(geom, 3))).geom AS geom FROM cut
 )
 INSERT INTO coverage_cells (province, region_id, child_id, geom, area_m2)
-SELECT :province, :region_id, child_id, geom, ST_Area(CAST(geom AS geography))
+SELECT :province, :region_id, child_id, geom, geo_area_m2(geom)
 FROM polygons
 WHERE NOT ST_IsEmpty(geom) AND ST_Area(geom) > 0

@@ -22,7 +22,7 @@ WITH gone AS (
 INSERT INTO coverage_gone SELECT child_id, geom, detail FROM gone;
 
 INSERT INTO coverage_merged (province, region_id, kind, child_id, geom, area_m2)
-SELECT :province, :region_id, :kind, d.child_id, d.geom, ST_Area(CAST(d.geom AS geography))
+SELECT :province, :region_id, :kind, d.child_id, d.geom, geo_area_m2(d.geom)
 FROM (
     SELECT p.child_id, (ST_Dump(ST_UnaryUnion(ST_Collect(p.geom)))).geom AS geom
     FROM (

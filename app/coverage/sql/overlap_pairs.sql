@@ -30,7 +30,7 @@ shared AS (
     FROM pairs
 )
 INSERT INTO coverage_overlaps (zone_a, zone_b, geom, area_m2)
-SELECT zone_a, zone_b, geom, ST_Area(CAST(geom AS geography))
+SELECT zone_a, zone_b, geom, geo_area_m2(geom)
 FROM shared
 WHERE NOT ST_IsEmpty(geom)
 ORDER BY zone_a, zone_b

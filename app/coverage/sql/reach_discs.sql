@@ -1,12 +1,13 @@
 -- Fills the temporary table coverage_discs with the reach disc (EPSG:4326 polygon) of every service
 -- centre that can reach the cells of region :region_id being computed (stale ones when :only_stale). The reach in metres is, in order: the request's override
 -- for the centre's level (:overrides, JSON {level: m}), the centre's own reach_m, the level's default
--- (:defaults, GB 50180-2018 life circles). Discs are geodesic: buffered on geography, not in degrees.
+-- (:defaults, GB 50180-2018 life circles). Discs are true to the metre on the ellipsoid
+-- (geo_disc, migration 0017_geo_measures), not circles in degrees.
 -- :west and :east pick the strip of cells being computed (queries.Strip): cells whose west edge lies in
 -- [:west, :east) degrees, so that each connection builds only the discs around its own strip. The edge
 -- is read from the stored box (&>, no detoasting), whose float rounding every share applies alike.
 INSERT INTO coverage_discs (centre_id, reach_m, geom)
-SELECT c.id, r.reach_m, CAST(ST_Buffer(CAST(c.geom AS geography), r.reach_m) AS geometry)
+SELECT c.id, r.reach_m, geo_disc(c.geom, r.reach_m)
 FROM service_centres c
 CROSS JOIN LATERAL (
     SELECT COALESCE(

@@ -23,7 +23,7 @@ WITH computed AS MATERIALIZED (
 )
 UPDATE coverage_cells c
 SET blind = k.blind,
-    blind_m2 = COALESCE(ST_Area(CAST(k.blind AS geography)), 0),
+    blind_m2 = COALESCE(geo_area_m2(k.blind), 0),
     blind_stale = false,
     blind_merged = false,
     computed_at = now()

@@ -33,7 +33,7 @@ listed AS (
     SELECT z.id, z.region_id, z.geom FROM coverage_stale_zones t JOIN zones z ON z.id = t.id
     ORDER BY z.region_id, z.id OFFSET 0
 )
-SELECT z.id, ST_Area(CAST(z.geom AS geography)), s.spill, COALESCE(ST_Area(CAST(s.spill AS geography)), 0),
+SELECT z.id, geo_area_m2(z.geom), s.spill, COALESCE(geo_area_m2(s.spill), 0),
        false
 FROM listed z
 LEFT JOIN outlines g ON g.id = z.region_id
