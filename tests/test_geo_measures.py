@@ -36,6 +36,14 @@ def _disc(session, lon: float, lat: float, r: float) -> Polygon:
     return wkb.loads(bytes(session.execute(DISC, {"lon": lon, "lat": lat, "r": r}).scalar_one()))
 
 
+def _from_centre(disc: Polygon, lon: float, lat: float) -> tuple[int, list[float], list[float]]:
+    """Vertex count, and each vertex's azimuth and geodesic distance (m) from the centre."""
+    ring = list(disc.exterior.coords)[:-1]
+    n = len(ring)
+    _, azimuths, dist = GEOD.inv([lon] * n, [lat] * n, [x for x, _ in ring], [y for _, y in ring])
+    return n, list(azimuths), list(dist)
+
+
 @pytest.mark.parametrize(
     "polygon",
     [
@@ -64,9 +72,8 @@ def test_area_of_nothing_is_nothing(session):
 @pytest.mark.parametrize("r", [300.0, 1000.0, 3000.0])
 def test_disc_vertices_lie_at_the_reach(session, lat, r):
     lon = 119.3
-    ring = list(_disc(session, lon, lat, r).exterior.coords)[:-1]
-    assert len(ring) == 32
-    _, azimuths, dist = GEOD.inv([lon] * 32, [lat] * 32, [x for x, _ in ring], [y for _, y in ring])
+    n, azimuths, dist = _from_centre(_disc(session, lon, lat, r), lon, lat)
+    assert n == 32
     # Off by at most r² tan φ / 2R: the east-west scale changes across the disc.
     bound = r * r * math.tan(math.radians(lat)) / (2 * EARTH_R_M) + 0.005
     assert max(abs(d - r) for d in dist) <= bound
@@ -76,8 +83,7 @@ def test_disc_vertices_lie_at_the_reach(session, lat, r):
 
 def test_a_life_circle_disc_is_within_centimetres_in_fuzhou(session):
     disc = _disc(session, 119.3, 26.1, 1000.0)
-    ring = list(disc.exterior.coords)[:-1]
-    _, _, dist = GEOD.inv([119.3] * 32, [26.1] * 32, [x for x, _ in ring], [y for _, y in ring])
+    _, _, dist = _from_centre(disc, 119.3, 26.1)
     assert max(abs(d - 1000.0) for d in dist) < 0.05
     # The area of a 32-gon inscribed in the circle: (32 / 2) sin(2π / 32) r².
     assert _geodesic_area_m2(disc) == pytest.approx(16 * math.sin(2 * math.pi / 32) * 1e6, rel=1e-4)
@@ -85,9 +91,7 @@ def test_a_life_circle_disc_is_within_centimetres_in_fuzhou(session):
 
 @pytest.mark.parametrize(("lat", "r"), [(26.1, 10_000.0), (85.0, 1000.0)])
 def test_wide_or_polar_discs_are_buffered_on_the_ellipsoid(session, lat, r):
-    disc = _disc(session, 119.3, lat, r)
-    ring = list(disc.exterior.coords)[:-1]
-    _, _, dist = GEOD.inv([119.3] * len(ring), [lat] * len(ring), [x for x, _ in ring], [y for _, y in ring])
+    _, _, dist = _from_centre(_disc(session, 119.3, lat, r), 119.3, lat)
     assert max(abs(d - r) for d in dist) < 2e-3 * r
 
 
