@@ -548,12 +548,15 @@ def prepare_found(session: Session) -> None:
 
 
 def merge_pieces(session: Session, region: RegionRef, kind: str, source: str, into: str = "run") -> None:
-    """Merge the cell pieces of source across cell seams, per child region, into table into."""
+    """Merge the cell pieces of source across cell seams, per child region, into table into.
+
+    As merge_kept.sql does: a zero buffer of the collected pieces is their union, in one noding pass.
+    """
     session.execute(
         text(f"""
             INSERT INTO {_MERGED[into]} (province, region_id, kind, child_id, geom, area_m2)
             SELECT :province, :region_id, :kind, d.child_id, d.geom, geo_area_m2(d.geom)
-            FROM (SELECT p.child_id, (ST_Dump(ST_UnaryUnion(ST_Collect(p.geom)))).geom AS geom
+            FROM (SELECT p.child_id, (ST_Dump(ST_Buffer(ST_Collect(p.geom), 0))).geom AS geom
                   FROM ({_PIECES[source]}) p GROUP BY p.child_id) d
             WHERE ST_GeometryType(d.geom) = 'ST_Polygon'
         """),
