@@ -437,23 +437,6 @@ STALE_ZONES = text(f"""
     ANALYZE coverage_stale_zones;
 """)
 ZONES_WAITING = text(f"SELECT EXISTS ({_WAITING_ZONES})")
-# The outlines of the queued zones' regions, cut small for zone_facts.sql: as areas, and as lines.
-REGION_PIECES = text("""
-    DROP TABLE IF EXISTS coverage_region_pieces;
-    CREATE TEMP TABLE coverage_region_pieces ON COMMIT DROP AS
-    SELECT g.id AS region_id, ST_Subdivide(g.geom, 256) AS geom
-    FROM regions g
-    WHERE g.id IN (SELECT z.region_id FROM zones z JOIN coverage_stale_zones s ON s.id = z.id);
-    CREATE INDEX ON coverage_region_pieces USING gist (geom);
-    ANALYZE coverage_region_pieces;
-    DROP TABLE IF EXISTS coverage_region_edges;
-    CREATE TEMP TABLE coverage_region_edges ON COMMIT DROP AS
-    SELECT g.id AS region_id, ST_Subdivide(ST_Boundary(g.geom), 256) AS geom
-    FROM regions g
-    WHERE g.id IN (SELECT region_id FROM coverage_region_pieces);
-    CREATE INDEX ON coverage_region_edges USING gist (geom);
-    ANALYZE coverage_region_edges;
-""")
 
 
 def refresh_zone_facts(session: Session, region: RegionRef, share: Share = ALL, *, full: bool = False) -> int:
@@ -465,7 +448,6 @@ def refresh_zone_facts(session: Session, region: RegionRef, share: Share = ALL, 
     session.execute(STALE_ZONES, {**share.params(), "full": full, "region_id": region.id})
     count = session.execute(text("SELECT count(*) FROM coverage_stale_zones")).scalar_one()
     if count:
-        session.execute(REGION_PIECES)
         session.execute(_q("zone_facts"), {"grid_deg": GRID_DEG})
     return count
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import DateTime, ForeignKey, Index, String, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -20,3 +20,21 @@ class Region(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"), index=True)
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID_WGS84, spatial_index=False), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RegionPiece(Base):
+    """A piece of a region's outline of at most 256 vertices, cut by trigger (migration 0018)."""
+
+    __tablename__ = "region_pieces"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"), index=True)
+    geom = mapped_column(Geometry("POLYGON", srid=SRID_WGS84, spatial_index=False), nullable=False)
+
+
+class RegionEdge(Base):
+    """A piece of a region's boundary line of at most 256 vertices, cut with the region's pieces."""
+
+    __tablename__ = "region_edges"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"), index=True)
+    geom = mapped_column(Geometry("LINESTRING", srid=SRID_WGS84, spatial_index=False), nullable=False)

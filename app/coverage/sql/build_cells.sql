@@ -18,18 +18,19 @@ parts AS (
 -- What lies in no child, found piece by piece: a piece inside one child (a prepared test) is skipped,
 -- and a piece on a child's edge loses only the children cut a little beyond its box (the cut edges
 -- stay outside the piece). Subtracting the union of whole district outlines took most of a build.
-region_pieces AS MATERIALIZED (
-    SELECT row_number() OVER () AS n, geom FROM (SELECT ST_Subdivide(r.geom, :max_vertices) AS geom FROM r) d
+-- The pieces are the region's own, which a trigger keeps cut (migration 0018_region_pieces).
+outline_pieces AS MATERIALIZED (
+    SELECT p.id AS n, p.geom FROM region_pieces p WHERE p.region_id = :region_id
 ),
 -- Child by child, so ST_Covers keeps one child outline prepared while it tests the pieces.
 inside AS MATERIALIZED (
     SELECT DISTINCT x.n FROM kids k
-    CROSS JOIN LATERAL (SELECT rp.n FROM region_pieces rp
+    CROSS JOIN LATERAL (SELECT rp.n FROM outline_pieces rp
                         WHERE rp.geom && k.geom AND ST_Covers(k.geom, rp.geom)) x
 ),
 -- MATERIALIZED: the planner would otherwise subtract twice per piece.
 edge_pieces AS MATERIALIZED (
-    SELECT rp.geom FROM region_pieces rp WHERE rp.n NOT IN (SELECT n FROM inside)
+    SELECT rp.geom FROM outline_pieces rp WHERE rp.n NOT IN (SELECT n FROM inside)
 ),
 leftover AS MATERIALIZED (
     SELECT NULL::integer AS child_id,
