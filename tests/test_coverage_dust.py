@@ -60,6 +60,8 @@ def test_a_zero_width_overlap_is_not_an_overlap(session):
     assert shared.scalar_one() == pytest.approx(100.09, abs=0.1)
     report = _report(session, _lower(B_ABOVE), f"SRID=4326;{BOX.wkt}")
     assert report.counts["overlap"] == 0
+    # Not even a stored pair: below any tolerance on the plane, the dust would still be an overlap there.
+    assert session.execute(text("SELECT count(*) FROM coverage_overlaps")).scalar_one() == 0
 
 
 def test_a_zero_width_gap_is_not_a_blind_zone(session):

