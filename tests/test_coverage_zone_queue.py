@@ -59,7 +59,7 @@ def test_an_edit_after_the_queue_was_read_keeps_the_zone_queued(analysed):
     session.execute(queries.STALE_ZONES, {**queries.ALL.params(), "full": False, "region_id": region.id})
     # ... an edit lands before it takes the zone off (renewing the zone's queue number) ...
     session.execute(MOVE, {"code": code})
-    session.execute(queries._q("zone_facts"), {"grid_deg": queries.GRID_DEG})
+    session.execute(queries._q("zone_facts"))
     # ... so the facts it computed from the shape it read are recomputed by the next refresh.
     assert session.execute(QUEUED).scalars().all() == [code]
     assert service.refresh_region(session, queries.get_region_ref(session, "990100")).zones == 1

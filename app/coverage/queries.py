@@ -448,7 +448,7 @@ def refresh_zone_facts(session: Session, region: RegionRef, share: Share = ALL, 
     session.execute(STALE_ZONES, {**share.params(), "full": full, "region_id": region.id})
     count = session.execute(text("SELECT count(*) FROM coverage_stale_zones")).scalar_one()
     if count:
-        session.execute(_q("zone_facts"), {"grid_deg": GRID_DEG})
+        session.execute(_q("zone_facts"))
     return count
 
 

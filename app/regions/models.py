@@ -31,10 +31,9 @@ class RegionPiece(Base):
     geom = mapped_column(Geometry("POLYGON", srid=SRID_WGS84, spatial_index=False), nullable=False)
 
 
-class RegionEdge(Base):
-    """A piece of a region's boundary line of at most 256 vertices, cut with the region's pieces."""
+class RegionOutline(Base):
+    """A region's outline widened by 1e-9 degrees, kept with its pieces (migration 0018)."""
 
-    __tablename__ = "region_edges"
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"), index=True)
-    geom = mapped_column(Geometry("LINESTRING", srid=SRID_WGS84, spatial_index=False), nullable=False)
+    __tablename__ = "region_outlines"
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"), primary_key=True)
+    widened = mapped_column(Geometry("MULTIPOLYGON", srid=SRID_WGS84, spatial_index=False), nullable=False)

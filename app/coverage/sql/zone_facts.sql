@@ -3,15 +3,13 @@
 -- replacing facts the zone may still have (a queued zone is recomputed
 -- whatever it holds); its overlap pairs are left to overlap_pairs.sql (pairs_done false). Then the
 -- zones leave the queue, each only if its queue number is still the one read: an edit since then
--- renewed it, and the zone waits for the next refresh. Most zones lie inside their region's outline:
--- one ST_Covers against the whole outline, prepared once per region, tells (a zone of a Fuzhou district
--- in about 25 µs). The others are compared with the outline's pieces of a few hundred vertices, which
--- a trigger keeps cut (region_pieces and region_edges, migration 0018_region_pieces). A zone drawn
--- along the outline is inside the region when, shrunk by :grid_deg degrees (about 0.1 mm), it meets
--- none of the outline's lines (region_edges) and each of its parts has a point in the region:
--- a part that meets no line lies wholly on one side. Only what spills by more than that hair is
--- subtracted; spill below it (at most 0.1 m² per km of edge) is floating-point dust of a zone drawn on
--- the outline, far below any tolerance.
+-- renewed it, and the zone waits for the next refresh. Most zones lie inside their region's outline,
+-- widened by 1e-9 degrees (about 0.1 mm; region_outlines, kept by a trigger, migration
+-- 0018_region_pieces): one ST_Covers against it, prepared once per region, tells (a zone of a Fuzhou
+-- district in about 4 µs). The widening takes in the floating-point dust of a zone drawn along the
+-- outline (at most 0.1 m² per km of edge, far below any tolerance). Only a zone that does cross the
+-- outline has its spill subtracted, with the outline's pieces of a few hundred vertices (region_pieces)
+-- instead of the whole outline.
 -- Facts are global, so two regions refreshed at once may compute the same stale zone: the second
 -- writer skips it. Rows are locked and written in zone order, and a refresh takes cells, then facts,
 -- then queue rows, as an edit's trigger does, so no two of them wait on each other in a cycle.
@@ -23,10 +21,10 @@ WITH old AS (
 DELETE FROM coverage_zone_facts f USING old WHERE f.zone_id = old.zone_id;
 
 INSERT INTO coverage_zone_facts (zone_id, area_m2, spill, spill_m2, pairs_done)
--- The zones' own outlines, read once (each row would otherwise detoast its outline again).
+-- The zones' own widened outlines, read once (each row would otherwise detoast its outline again).
 WITH outlines AS MATERIALIZED (
-    SELECT g.id, g.geom FROM regions g
-    WHERE g.id IN (SELECT z.region_id FROM coverage_stale_zones t JOIN zones z ON z.id = t.id)
+    SELECT o.region_id AS id, o.widened AS geom FROM region_outlines o
+    WHERE o.region_id IN (SELECT z.region_id FROM coverage_stale_zones t JOIN zones z ON z.id = t.id)
 ),
 -- Region by region (OFFSET 0 keeps the order below the test): ST_Covers prepares the outline once and
 -- keeps it while consecutive zones fall in it.
@@ -41,15 +39,6 @@ LEFT JOIN outlines g ON g.id = z.region_id
 CROSS JOIN LATERAL (
     SELECT CASE
         WHEN ST_Covers(g.geom, z.geom) THEN NULL
-        WHEN (SELECT NOT EXISTS (SELECT 1 FROM region_edges e
-                                 WHERE e.region_id = z.region_id AND e.geom && h.geom
-                                   AND ST_Intersects(h.geom, e.geom))
-                     AND NOT EXISTS (SELECT 1 FROM ST_Dump(h.geom) d
-                                     WHERE NOT EXISTS (SELECT 1 FROM region_pieces p
-                                                       WHERE p.region_id = z.region_id AND p.geom && d.geom
-                                                         AND ST_Intersects(p.geom, ST_PointOnSurface(d.geom))))
-              FROM (SELECT ST_Buffer(z.geom, -CAST(:grid_deg AS float8)) AS geom OFFSET 0) h)
-            THEN NULL
         ELSE (SELECT NULLIF(ST_Multi(ST_CollectionExtract(
                          ST_Difference(z.geom, COALESCE(ST_Union(p.geom), 'SRID=4326;POLYGON EMPTY'::geometry)), 3)),
                      'SRID=4326;MULTIPOLYGON EMPTY'::geometry)
