@@ -43,6 +43,19 @@ def test_geometry_columns_are_srid_4326(connection):
     assert {r.type for r in rows if r.f_table_name in ("regions", "zones")} == {"MULTIPOLYGON"}
 
 
+def test_large_coverage_geometries_are_compressed_with_lz4(connection):
+    # pglz spends about 12 ms per MB failing to compress coordinates (migration 0019_geometry_storage).
+    rows = connection.execute(
+        text("""
+            SELECT c.relname, a.attname, a.attcompression
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+            WHERE c.relname LIKE 'coverage%' AND c.relkind = 'r' AND a.atttypid = 'geometry'::regtype
+        """)
+    ).all()
+    assert len(rows) >= 6
+    assert {(r.relname, r.attname) for r in rows if r.attcompression != "l"} == set()
+
+
 def test_migrations_run_down_and_up_again(database_url):
     scratch = f"hongtu_migrate_{uuid.uuid4().hex[:8]}"
     server = make_url(database_url)

@@ -9,7 +9,7 @@
 -- tells which). Pieces that come out exactly as they were keep their details (suggested owners).
 -- Every statement on the kept tables names the region's :province (the shard key).
 DROP TABLE IF EXISTS coverage_gone;
-CREATE TEMP TABLE coverage_gone (child_id integer, geom geometry, detail jsonb) ON COMMIT DROP;
+CREATE TEMP TABLE coverage_gone (child_id integer, geom geometry COMPRESSION lz4, detail jsonb) ON COMMIT DROP;
 
 WITH gone AS (
     DELETE FROM coverage_merged_pieces p
