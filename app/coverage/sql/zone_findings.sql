@@ -20,7 +20,9 @@ assigned AS MATERIALIZED (
     FROM scoped sc
     JOIN organizations o ON o.province = :province AND o.id = sc.org_id
 ),
-unrelated AS (
+-- MATERIALIZED: inlined, the closure test ran once per zone (4,892 in the Fuzhou benchmark, 8 ms), not
+-- once per distinct pair of regions (13).
+unrelated AS MATERIALIZED (
     SELECT p.region_id, p.org_region_id
     FROM (SELECT DISTINCT region_id, org_region_id FROM assigned WHERE org_region_id IS NOT NULL) p
     WHERE NOT EXISTS (
