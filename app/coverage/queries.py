@@ -418,12 +418,12 @@ def live_reach_gaps(session: Session, region: RegionRef) -> None:
 _WAITING_ZONES = """
     -- The region's box is taken once: cast row by row, its whole outline was read again for each zone.
     WITH r AS MATERIALIZED (SELECT geom, CAST(geom AS box2d) AS box FROM regions WHERE id = :region_id)
-    SELECT q.zone_id AS id, q.seq
+    SELECT q.zone_id AS id, q.seq, z.region_id
     FROM coverage_zone_queue q JOIN zones z ON z.id = q.zone_id, r
     -- Boxes compared as box2d, which no index serves: the few queued zones lead, not the region's box.
     WHERE q.zone_id % :parts = :part AND CAST(z.geom AS box2d) && r.box
     UNION ALL
-    SELECT z.id, NULL FROM zones z, r
+    SELECT z.id, NULL, z.region_id FROM zones z, r
     WHERE :full AND z.geom && r.geom AND z.id % :parts = :part
       -- OFFSET 0: each zone looks its id up. As anti-joins, misjudging the region's zones as one row,
       -- the planner scanned the whole index for each zone; with the index full of rows a bulk delete

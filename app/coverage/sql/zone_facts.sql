@@ -1,7 +1,7 @@
 -- Stores area (m²) and spill (the part outside the zone's own region, EPSG:4326, with its area in m²)
--- for every zone listed in the temporary table coverage_stale_zones (this connection's share of them),
--- replacing facts the zone may still have (a queued zone is recomputed
--- whatever it holds); its overlap pairs are left to overlap_pairs.sql (pairs_done false). Then the
+-- for every zone listed in the temporary table coverage_stale_zones (this connection's share of them,
+-- with their regions), replacing facts the zone may still have (a queued zone is recomputed whatever it
+-- holds); its overlap pairs are left to overlap_pairs.sql (pairs_done false). Then the
 -- zones leave the queue, each only if its queue number is still the one read: an edit since then
 -- renewed it, and the zone waits for the next refresh. Most zones lie inside their region's outline,
 -- widened by 1e-9 degrees (about 0.1 mm; region_outlines, kept by a trigger, migration
@@ -24,7 +24,7 @@ INSERT INTO coverage_zone_facts (zone_id, area_m2, spill, spill_m2, pairs_done)
 -- The zones' own widened outlines, read once (each row would otherwise detoast its outline again).
 WITH outlines AS MATERIALIZED (
     SELECT o.region_id AS id, o.widened AS geom FROM region_outlines o
-    WHERE o.region_id IN (SELECT z.region_id FROM coverage_stale_zones t JOIN zones z ON z.id = t.id)
+    WHERE o.region_id IN (SELECT region_id FROM coverage_stale_zones)
 ),
 -- Region by region (OFFSET 0 keeps the order below the test): ST_Covers prepares the outline once and
 -- keeps it while consecutive zones fall in it.
