@@ -387,13 +387,20 @@ def refresh_reach(session: Session, region: RegionRef, defaults: dict[str, float
     if not session.execute(STALE_REACH_CELLS, {**region.params(), **strip.params()}).scalar_one():
         return 0
     prepare_discs(session, region, {}, defaults, only_stale=True, strip=strip)
-    # MATERIALIZED: the SET list names the gap twice, and an inlined query would compute it twice.
+    # MATERIALIZED: the SET list names the gap twice, and an inlined query would compute it twice. The
+    # cells are computed first and then locked in id order, as refresh_blind.sql does: a reach share and
+    # a blind share may run side by side, and updates that lock the same cells in other orders deadlock.
     sql = text(f"""
-        WITH g AS MATERIALIZED ({sql_file("reach_gaps")})
+        WITH g AS MATERIALIZED ({sql_file("reach_gaps")} ORDER BY c.id),
+        locked AS MATERIALIZED (
+            SELECT c.id FROM coverage_cells c
+            WHERE c.province = :province AND c.id IN (SELECT id FROM g)
+            ORDER BY c.id FOR NO KEY UPDATE
+        )
         UPDATE coverage_cells c
         SET reach_gap = g.gap, reach_gap_m2 = COALESCE(geo_area_m2(g.gap), 0),
             reach_stale = false, reach_merged = false, computed_at = now()
-        FROM g
+        FROM g JOIN locked l ON l.id = g.id
         WHERE c.province = :province AND c.id = g.id AND c.marks = g.marks
     """)
     params = {**region.params(), "only_stale": True, **_OVERLAY, **strip.params()}

@@ -64,5 +64,13 @@ WITH moved AS (DELETE FROM coverage_merged WHERE region_id = :region_id AND kind
 INSERT INTO coverage_merged_pieces (province, region_id, kind, child_id, geom, area_m2, detail)
 SELECT province, region_id, kind, child_id, geom, area_m2, detail FROM moved;
 
-UPDATE coverage_cells SET {flag} = true
-WHERE province = :province AND region_id = :region_id AND NOT {flag};
+-- Locked in id order, as the blind and reach shares lock theirs (refresh_blind.sql): the reach gaps' merge
+-- runs beside the blind shares, and two updates that take the same cells in different orders deadlock.
+WITH merged AS MATERIALIZED (
+    SELECT id FROM coverage_cells
+    WHERE province = :province AND region_id = :region_id AND NOT {flag}
+    ORDER BY id FOR NO KEY UPDATE
+)
+UPDATE coverage_cells c SET {flag} = true
+FROM merged m
+WHERE c.province = :province AND c.id = m.id;

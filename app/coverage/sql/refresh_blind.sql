@@ -13,6 +13,11 @@
 -- drawn on the same line, not ground: a zero-width triangle 3 km long measures about 100 m² on the
 -- spheroid, whose edges bow away from the straight line, and would otherwise pass the tolerance.
 -- MATERIALIZED: the SET list names the result twice, and an inlined CTE would compute it twice.
+-- The cells are all computed before any is locked (the sort takes in every blind part before it hands
+-- out the first), and then locked in id order, so the row locks are held for the update alone, not for
+-- the whole share: the reach gaps' merge, which marks the same cells merged beside the blind shares,
+-- waited for a share to end, about a second in a province's first analysis. The merge locks in id
+-- order too (merge_kept.sql), or the two would deadlock.
 WITH computed AS MATERIALIZED (
     SELECT c.id, c.marks,
            (SELECT ST_Multi(ST_Collect(d.geom))
@@ -20,6 +25,12 @@ WITH computed AS MATERIALIZED (
             WHERE NOT ST_IsEmpty(ST_Buffer(d.geom, -CAST(:grid_deg AS float8)))) AS blind
     FROM coverage_cells c
     WHERE c.province = :province AND c.region_id = :region_id AND c.blind_stale AND c.id % :parts = :part
+    ORDER BY c.id
+),
+locked AS MATERIALIZED (
+    SELECT c.id FROM coverage_cells c
+    WHERE c.province = :province AND c.id IN (SELECT id FROM computed)
+    ORDER BY c.id FOR NO KEY UPDATE
 )
 UPDATE coverage_cells c
 SET blind = k.blind,
@@ -27,5 +38,5 @@ SET blind = k.blind,
     blind_stale = false,
     blind_merged = false,
     computed_at = now()
-FROM computed k
+FROM computed k JOIN locked l ON l.id = k.id
 WHERE c.province = :province AND c.id = k.id AND c.marks = k.marks
