@@ -15,7 +15,8 @@ CROSS JOIN LATERAL (
            jsonb_agg(z.label ORDER BY side.n) AS labels
     FROM (VALUES (1, o.zone_a), (2, o.zone_b)) AS side(n, zone_id)
     CROSS JOIN LATERAL (
-        SELECT z.region_id, EXISTS (SELECT 1 FROM coverage_scope s WHERE s.region_id = z.region_id) AS in_scope,
+        -- IN, not EXISTS: the subtree's regions are hashed once, not scanned for every zone.
+        SELECT z.region_id, z.region_id IN (SELECT s.region_id FROM coverage_scope s) AS in_scope,
                jsonb_build_object('id', z.id, 'code', z.code, 'name', z.name,
                                   'share', round(CAST(o.area_m2 / NULLIF(f.area_m2, 0) AS numeric), 6)) AS label
         FROM zones z JOIN coverage_zone_facts f ON f.zone_id = z.id
