@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import Session
 
-from app.coverage import service
+from app.coverage import queries, service
 
 CITY = "970100"
 
@@ -196,3 +196,32 @@ def test_many_stale_cells_are_shared_too(engine, monkeypatch):
     assert report.refreshed.cells_built == 0 and report.refreshed.blind_cells > 0
     assert stored.stale == 0 and stored.zones_done == 57
     assert _summary(report) == expected
+
+
+def test_a_zone_edited_while_the_shares_work_is_reported_as_edited(engine, monkeypatch):
+    # The report's own connection finds the overlaps as soon as the shares have stored the overlap pairs,
+    # while they still work on the cells. A zone edited then is recomputed at the end, and so are the
+    # findings that came from it.
+    with engine.begin() as conn:
+        conn.execute(FORGET)
+    monkeypatch.setenv("HONGTU_COVERAGE_WORKERS", "2")
+    calls = []
+    find_overlaps = queries.add_overlap_findings
+
+    def edit_then_find(session, tolerance_m2):
+        if not calls:
+            with engine.begin() as conn:  # committed by another user meanwhile
+                conn.execute(text(MOVE.format(table="zones", like="970101001001007")), {"dx": 0.001})
+        calls.append(tolerance_m2)
+        find_overlaps(session, tolerance_m2)
+
+    monkeypatch.setattr(queries, "add_overlap_findings", edit_then_find)
+    with Session(engine) as session:
+        report = service.coverage_report(session, CITY)
+        session.rollback()
+    monkeypatch.setattr(queries, "add_overlap_findings", find_overlaps)
+    expected = _first_run(engine, monkeypatch, workers=1)[0]
+    assert len(calls) == 2
+    assert _summary(report) == _summary(expected)
+    moved = [f for f in expected.findings if f.kind == "overlap" and (f.area_m2 or 0) > 40_000]
+    assert moved  # a quarter of the moved zone (about 44,000 m²) now lies on its neighbour

@@ -149,11 +149,22 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 # --- refresh ----------------------------------------------------------------------------------------
 
 
-def refresh_region(session: Session, region: RegionRef, *, rebuild: bool = False) -> RefreshStats:
+def refresh_region(
+    session: Session,
+    region: RegionRef,
+    *,
+    rebuild: bool = False,
+    zones_ready: Callable[[], None] | None = None,
+) -> RefreshStats:
     """Bring the region's stored pieces up to date: cut cells if needed, recompute only what is stale.
 
     A large refresh (the first analysis of a region, or one after a big import) is shared among
     coverage_workers() connections side by side; see _side_by_side.
+
+    zones_ready, when given, is called on the session once every zone's facts and overlap pairs are
+    current. In a refresh shared side by side that is as soon as the shares have stored them, while the
+    cells are still being computed, so the session's own connection works instead of waiting; it is
+    called again at the end if the session then recomputed zones that an edit marked meanwhile.
     """
     started = time.perf_counter()
     queries.lock_regions(session, [region.adcode])
@@ -162,7 +173,7 @@ def refresh_region(session: Session, region: RegionRef, *, rebuild: bool = False
     built = zones = blind = reach = 0
     engine = _side_by_side_engine(session, region, build)
     if engine is not None:
-        built, zones, blind, reach = _side_by_side(engine, region, build, coverage_workers())
+        built, zones, blind, reach = _side_by_side(engine, region, build, coverage_workers(), zones_ready)
     elif build:
         built = queries.build_cells(session, region, queries.cell_size_deg(session, region))
     # Whatever is still stale (all of it on one connection; after the side-by-side work, only what an
@@ -170,13 +181,16 @@ def refresh_region(session: Session, region: RegionRef, *, rebuild: bool = False
     # facts and their queue: the order in which an edit's trigger takes them, so the two never deadlock.
     blind += queries.refresh_blind(session, region)
     reach += queries.refresh_reach(session, region, _defaults())
-    zones += queries.refresh_zone_facts(session, region, full=build and engine is None)
-    queries.refresh_overlap_pairs(session)
+    late_zones = queries.refresh_zone_facts(session, region, full=build and engine is None)
+    late_pairs = queries.refresh_overlap_pairs(session)
+    zones += late_zones
     if build and engine is None:
         # A first analysis on this one connection: its own rows count, and the statistics lock is held
         # until the report commits (it stops only another analysis of these tables meanwhile).
         for tables in ("zones", "cells"):
             queries.analyze_refreshed(session, tables)
+    if zones_ready is not None and (engine is None or late_zones or late_pairs):
+        zones_ready()
     stats = RefreshStats(built, blind, reach, zones, (time.perf_counter() - started) * 1000)
     log.info("coverage refresh of %s: %s", region.adcode, stats)
     return stats
@@ -216,7 +230,13 @@ def _share_engine(url: URL) -> Engine:
     return create_engine(url, poolclass=NullPool)
 
 
-def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) -> tuple[int, int, int, int]:
+def _side_by_side(
+    engine: Engine,
+    region: RegionRef,
+    build: bool,
+    workers: int,
+    zones_ready: Callable[[], None] | None = None,
+) -> tuple[int, int, int, int]:
     """Cut the cells, compute zone facts, overlap pairs, blind parts and reach gaps on `workers` connections.
 
     Each share commits on its own connection. That is safe because what it stores is a cache that is
@@ -257,6 +277,9 @@ def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) 
         cut = pool.submit(committed, partial(_build_cells, region=region)) if build else None
         zones = sum(f.result() for f in facts)  # every zone has its facts from here on
         pairs = shares(parts, queries.refresh_overlap_pairs)
+        # The zone tables' statistics, for the findings that read them (queries.ANALYZE_REFRESHED says
+        # why): taken beside the last pair share, whose few pairs do not change the row counts much.
+        zones_analysed = pool.submit(committed, partial(_analyze, tables="zones"))
         built = cut.result() if cut is not None else 0  # the cells exist from here on
         # Each kind is merged, and its pieces given their suggested owners, as soon as its cells are
         # done, instead of one after the other in the report's transaction. Reach comes first: its merge
@@ -267,26 +290,33 @@ def _side_by_side(engine: Engine, region: RegionRef, build: bool, workers: int) 
             committed, partial(_merge_kept, region=region, kind="reach_gap", after=reach)
         )
         blind = shares(parts, partial(queries.refresh_blind, region=region))
+
+        # The pieces' suggested owners, each kind shared among the connections once its merge is committed.
+        def details(kind: str, merged: Future[int]) -> list[Future[int]]:
+            return [
+                pool.submit(
+                    committed,
+                    partial(
+                        _fill_details, region=region, kind=kind, after=merged, share=queries.Share(workers, k)
+                    ),
+                )
+                for k in range(workers)
+            ]
+
+        # The reach pieces' owners are queued before the blind merge, which waits for the last blind share:
+        # a connection done with its blind shares gives owners to reach pieces instead of waiting idle.
+        reach_details = details("reach_gap", reach_merged)
         blind_merged = pool.submit(committed, partial(_merge_kept, region=region, kind="blind", after=blind))
-        # The pieces' suggested owners, each kind shared among the connections once its merge is committed:
-        # the reach pieces' owners fill the time the blind merge leaves the other connection idle.
-        details = [
-            pool.submit(
-                committed,
-                partial(
-                    _fill_details, region=region, kind=kind, after=merged, share=queries.Share(workers, k)
-                ),
-            )
-            for kind, merged in (("reach_gap", reach_merged), ("blind", blind_merged))
-            for k in range(workers)
-        ]
-        for future in (*pairs, *details):
+        blind_details = details("blind", blind_merged)
+        if zones_ready is not None:
+            # The session's own connection takes on the zone findings while the shares work on the cells.
+            for future in (*pairs, zones_analysed):
+                future.result()
+            zones_ready()
+        for future in (*pairs, zones_analysed, *reach_details, *blind_details):
             future.result()
-        # The tables just filled get fresh planner statistics before the report reads them, one set
-        # per connection (queries.ANALYZE_REFRESHED says why).
-        analysed = [pool.submit(committed, partial(_analyze, tables=t)) for t in ("zones", "cells")]
-        for future in analysed:
-            future.result()
+        # The cell tables get fresh planner statistics before the report reads them.
+        pool.submit(committed, partial(_analyze, tables="cells")).result()
         return built, zones, sum(f.result() for f in blind), sum(f.result() for f in reach)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # a failed share: the others not started are dropped
@@ -362,18 +392,22 @@ def _analyse(
     """Refresh the region and fill the run's temporary findings table with the requested kinds."""
     started = time.perf_counter()
     region = queries.get_region_ref(session, adcode)
-    refreshed = refresh_region(session, region)
-    queries.prepare_scope(session, region.id)
-    queries.prepare_found(session)
+
+    def zones_ready() -> None:
+        # The run's temporary tables, and the findings that need only zone facts and overlap pairs.
+        queries.prepare_scope(session, region.id)
+        queries.prepare_found(session)
+        if "overlap" in kinds:
+            queries.add_overlap_findings(session, params.tolerance_m2)
+        if {"unassigned", "inactive_org", "org_outside_region", "spill"} & set(kinds):
+            queries.add_zone_findings(session, region, params.tolerance_m2)
+
+    refreshed = refresh_region(session, region, zones_ready=zones_ready)
     counts: dict[str, Any] = {}
     if "blind" in kinds:
         queries.ensure_merged(session, region, "blind")
         n, area = queries.add_area_findings(session, region, "blind", params.tolerance_m2)
         counts["blind_slivers"] = {"count": n, "area_m2": round(area, 3)}
-    if "overlap" in kinds:
-        queries.add_overlap_findings(session, params.tolerance_m2)
-    if {"unassigned", "inactive_org", "org_outside_region", "spill"} & set(kinds):
-        queries.add_zone_findings(session, region, params.tolerance_m2)
     live_reach = not params.default_reach
     if "reach_gap" in kinds:
         if live_reach:
