@@ -1,19 +1,19 @@
 -- Cuts region :region_id into cells (EPSG:4326 polygons), each tagged with the direct child region it
 -- lies in, and stores them with their area in m². The region is first split along its children (one
--- intersection per child, once per build), so findings and per-child shares never need to intersect
--- big outlines at report time; what lies in no child becomes untagged cells. ST_Subdivide then splits
--- each part into pieces of at most :max_vertices vertices, and a square grid of :cell_deg degrees cuts
--- every piece, so a cell meets few zones and its union stays small. Cells carry the region's :province.
+-- intersection per child reaching outside it, once per build), so findings and per-child shares never
+-- need to intersect big outlines at report time; what lies in no child becomes untagged cells. Each part
+-- is cut into pieces of at most :max_vertices vertices (region_pieces, migration 0018_region_pieces, is
+-- cut with as many), and a square grid of :cell_deg degrees cuts every piece, so a cell meets few zones
+-- and its union stays small. Cells carry the region's :province.
 WITH r AS (
     SELECT id, geom FROM regions WHERE id = :region_id
 ),
 kids AS (
     SELECT ch.id, ch.geom FROM regions ch, r WHERE ch.parent_id = r.id AND ch.geom && r.geom
 ),
-parts AS (
-    SELECT k.id AS child_id,
-           CASE WHEN ST_CoveredBy(k.geom, r.geom) THEN k.geom ELSE ST_Intersection(k.geom, r.geom) END AS geom
-    FROM kids k, r
+-- Whether each child lies inside the region, tested once (MATERIALIZED).
+placed AS MATERIALIZED (
+    SELECT k.id, k.geom, ST_CoveredBy(k.geom, r.geom) AS inside FROM kids k, r
 ),
 -- What lies in no child, found piece by piece: a piece inside one child (a prepared test) is skipped,
 -- and a piece on a child's edge loses only the children cut a little beyond its box (the cut edges
@@ -40,9 +40,15 @@ leftover AS MATERIALIZED (
                'SRID=4326;POLYGON EMPTY'::geometry)), 3) AS geom
     FROM edge_pieces rp
 ),
+-- A child inside the region is cut as its own pieces, which the regions trigger keeps (the same
+-- ST_Subdivide of the same outline); one reaching outside is cut to the region first.
 pieces AS (
-    SELECT child_id, ST_Subdivide(geom, :max_vertices) AS geom
-    FROM parts WHERE NOT ST_IsEmpty(geom)
+    SELECT k.id AS child_id, p.geom FROM placed k JOIN region_pieces p ON p.region_id = k.id
+    WHERE k.inside
+    UNION ALL
+    SELECT k.id, ST_Subdivide(x.geom, :max_vertices)
+    FROM placed k, r, LATERAL (SELECT ST_Intersection(k.geom, r.geom) AS geom OFFSET 0) x
+    WHERE NOT k.inside AND NOT ST_IsEmpty(x.geom)
     UNION ALL
     -- Along a shared outline the piecewise difference can leave floating-point dust (far below 1 m²,
     -- 1e-10 square degrees), which is no ground in no child.
