@@ -243,6 +243,7 @@ def _side_by_side(
     either right or marked stale: a share that fails leaves its cells and zones stale for the next
     refresh, and an edit committed meanwhile marks what it touches stale again (triggers). The caller
     holds the region's refresh lock throughout, so no other refresh of the region runs meanwhile.
+    zones_ready (refresh_region's) runs on the caller's own connection once the pairs are stored.
     Return (cells built, zones, blind cells, reach cells).
     """
     parts = 2 * workers  # smaller shares even out the uneven ones
